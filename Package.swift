@@ -1,0 +1,71 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every target shares: Swift 6 language mode plus the upcoming features the house style asks for.
+let sharedSwiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "Organa",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "organa", targets: ["organa"]),
+        .library(name: "NiftiIO", targets: ["NiftiIO"]),
+        .library(name: "VolumeCore", targets: ["VolumeCore"]),
+        .library(name: "ArrayCore", targets: ["ArrayCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0")
+    ],
+    targets: [
+        // L0
+        .target(name: "ArrayCore", swiftSettings: sharedSwiftSettings),
+        // L1
+        .target(name: "VolumeCore", dependencies: ["ArrayCore"], swiftSettings: sharedSwiftSettings),
+        // L2
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .target(
+            name: "NiftiIO",
+            dependencies: ["VolumeCore", "ArrayCore", "CZlib", "CDeflate"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        // L6
+        .executableTarget(
+            name: "organa",
+            dependencies: ["NiftiIO", "VolumeCore", argumentParser],
+            swiftSettings: sharedSwiftSettings
+        ),
+        // Test support (seeded synthetic data, fixture locator).
+        .target(
+            name: "OrganaTestSupport",
+            dependencies: ["VolumeCore", "ArrayCore", "NiftiIO"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ArrayCoreTests",
+            dependencies: ["ArrayCore", "OrganaTestSupport"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "VolumeCoreTests",
+            dependencies: ["VolumeCore", "OrganaTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "NiftiIOTests",
+            dependencies: ["NiftiIO", "OrganaTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "OrganaCLITests",
+            dependencies: ["organa", "OrganaTestSupport"],
+            swiftSettings: sharedSwiftSettings
+        ),
+    ]
+)
