@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The one Organa executable: subcommands wire library functions to files and the terminal.
+@main
+struct OrganaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "organa",
+        abstract: "Abdominal CT segmentation, post-processing and meshing for kidney-surgery planning.",
+        subcommands: [InfoCommand.self])
+}
