@@ -47,7 +47,9 @@ extension NiftiHeader {
     private func encodedNifti2() -> [UInt8] {
         var w = ByteWriter(count: Self.nifti2HeaderSize + 4)
         w.put(Int32(Self.nifti2HeaderSize), at: 0)
-        let magic: [UInt8] = [UInt8(ascii: "n"), UInt8(ascii: isSingleFile ? "+" : "i"), UInt8(ascii: "2"), 0, 0x0D, 0x0A, 0x1A, 0x0A]
+        let magic: [UInt8] = [
+            UInt8(ascii: "n"), UInt8(ascii: isSingleFile ? "+" : "i"), UInt8(ascii: "2"), 0, 0x0D, 0x0A, 0x1A, 0x0A,
+        ]
         for (index, byte) in magic.enumerated() { w.bytes[4 + index] = byte }
         w.put(datatype, at: 12)
         w.put(bitpix, at: 14)

@@ -59,7 +59,8 @@ extension NiftiHeader {
         let qform = qformCode > 0 ? qformFloatAffine : nil
         var preferSform = false
         if let sform, let qform {
-            preferSform = sform.linear.maxAbsDifference(to: qform.linear) <= 1e-5
+            preferSform =
+                sform.linear.maxAbsDifference(to: qform.linear) <= 1e-5
                 && Self.oneNorm(sform.offset - qform.offset) <= 1e-7
         }
         if !preferSform, let sform, Self.isRotationWithScaling(sform.linear) {
@@ -103,7 +104,8 @@ extension NiftiHeader {
             let column = linear.column(axis) * rasToLps
             let norm = (column * column).sum().squareRoot()
             guard norm > 0, norm.isFinite else {
-                throw NiftiError(.invalidHeader, "\(source.rawValue) column \(axis) \(linear.column(axis)) is zero or not finite")
+                throw NiftiError(
+                    .invalidHeader, "\(source.rawValue) column \(axis) \(linear.column(axis)) is zero or not finite")
             }
             columns.append(column / norm)
         }
@@ -131,7 +133,8 @@ extension NiftiHeader {
         for axis in 0..<min(3, max(1, rank)) {
             let value = pixdim[axis + 1]
             guard value > 0, value.isFinite else {
-                throw NiftiError(.invalidSpacing, "pixdim[\(axis + 1)] = \(value): voxel size must be positive and finite")
+                throw NiftiError(
+                    .invalidSpacing, "pixdim[\(axis + 1)] = \(value): voxel size must be positive and finite")
             }
             spacing[axis] = value
         }
@@ -187,9 +190,10 @@ extension NiftiHeader {
         let originRAS = geometry.origin * lpsToRas
         qformCode = 1
         sformCode = 1
-        let quaternion = Self.quaternion(fromDirection: Matrix3(
-            columns: geometry.direction.column(0) * lpsToRas, geometry.direction.column(1) * lpsToRas,
-            geometry.direction.column(2) * lpsToRas))
+        let quaternion = Self.quaternion(
+            fromDirection: Matrix3(
+                columns: geometry.direction.column(0) * lpsToRas, geometry.direction.column(1) * lpsToRas,
+                geometry.direction.column(2) * lpsToRas))
         (quaternB, quaternC, quaternD) = (quaternion.b, quaternion.c, quaternion.d)
         pixdim[0] = quaternion.qfac
         pixdim[1] = geometry.spacing.x

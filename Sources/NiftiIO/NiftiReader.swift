@@ -16,7 +16,8 @@ public enum NiftiReader {
             let (header, compressed) = try readHeader(file)
             var layout = try VoxelLayout(header: header, options: options)
             let geometry = try header.geometry()
-            let volume = try readVoxels(file, header: header, layout: layout, compressed: compressed, options: options, geometry: geometry)
+            let volume = try readVoxels(
+                file, header: header, layout: layout, compressed: compressed, options: options, geometry: geometry)
             let source = try header.transformSource()
             if header.sformCode > 0, source != .sform {
                 layout.warnings.append("the sform is sheared or disagrees with the qform; used the qform, as ITK does")
@@ -88,7 +89,8 @@ public enum NiftiReader {
                 try expectFull(stream.read(into: buffer), of: buffer.count, what: "voxel data")
             }
         }
-        return VoxelDecoding.volume(elements, layout: layout, geometry: geometry, header: header, applyScaling: options.applyScaling)
+        return VoxelDecoding.volume(
+            elements, layout: layout, geometry: geometry, header: header, applyScaling: options.applyScaling)
     }
 
     /// Whole-buffer libdeflate inflate straight into the voxel array, for a single-volume file within the

@@ -27,7 +27,9 @@ public enum NiftiWriter {
                 try elements.withUnsafeBytes { data in
                     if compressed {
                         try headerBytes.withUnsafeBytes { header in
-                            for member in Gzip.compress(header, level: options.compressionLevel) { try file.write(member) }
+                            for member in Gzip.compress(header, level: options.compressionLevel) {
+                                try file.write(member)
+                            }
                         }
                         for member in Gzip.compress(data, level: options.compressionLevel) { try file.write(member) }
                     } else {
@@ -42,7 +44,9 @@ public enum NiftiWriter {
     }
 
     /// The header `write` uses for `volume`.
-    public static func makeHeader<V: Scalar>(for volume: Volume<V>, options: NiftiWriteOptions = .init()) throws
+    public static func makeHeader<V: Scalar>(
+        for volume: Volume<V>, options: NiftiWriteOptions = .init()
+    ) throws
         -> NiftiHeader
     {
         try checkDirection(volume.geometry.direction)
@@ -58,7 +62,8 @@ public enum NiftiWriter {
         header.bitpix = Int16(datatype.bitsPerVoxel)
         header.pixdim = [1, 1, 1, 1, 0, 0, 0, 0]
         header.setTransforms(from: volume.geometry)
-        header.voxOffset = Int64((options.version == .nifti1 ? NiftiHeader.nifti1HeaderSize : NiftiHeader.nifti2HeaderSize) + 4)
+        header.voxOffset = Int64(
+            (options.version == .nifti1 ? NiftiHeader.nifti1HeaderSize : NiftiHeader.nifti2HeaderSize) + 4)
         header.xyztUnits = 2 | 8  // mm, seconds (as ITK writes)
         header.descrip = String(decoding: options.description.utf8.prefix(79), as: UTF8.self)
         return header

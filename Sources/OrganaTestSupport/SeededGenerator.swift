@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small, fast, seeded random number generator (SplitMix64) so synthetic test data are reproducible.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
@@ -19,5 +21,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return mean + standardDeviation * (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * .pi * u2)
     }
 }
-
-import Foundation

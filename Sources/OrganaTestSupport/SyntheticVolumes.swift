@@ -1,4 +1,5 @@
 import ArrayCore
+import Foundation
 import VolumeCore
 
 /// Seeded synthetic volumes with known content, for tests and benchmarks.
@@ -29,7 +30,9 @@ public enum SyntheticVolumes {
     }
 
     /// A UInt8 label map with a sphere of `label` of radius `radius` voxels centred in the grid.
-    public static func sphere(size: SIMD3<Int>, radius: Double, label: UInt8 = 1, geometry: VolumeGeometry = .identity)
+    public static func sphere(
+        size: SIMD3<Int>, radius: Double, label: UInt8 = 1, geometry: VolumeGeometry = .identity
+    )
         -> Volume<UInt8>
     {
         var volume = Volume(size: size, geometry: geometry, repeating: UInt8(0))
@@ -82,5 +85,3 @@ public enum SyntheticVolumes {
         return rz * ry * rx
     }
 }
-
-import Foundation

@@ -19,7 +19,9 @@ public struct VolumeGeometry: Sendable, Hashable, Codable {
 
     /// Creates a geometry, checking that it maps indices to world points one-to-one.
     /// - Throws: `VolumeError` for non-positive or non-finite spacing, a non-finite origin or a singular direction.
-    public init(spacing: SIMD3<Double>, origin: SIMD3<Double> = .zero, direction: Matrix3 = .identity)
+    public init(
+        spacing: SIMD3<Double>, origin: SIMD3<Double> = .zero, direction: Matrix3 = .identity
+    )
         throws(VolumeError)
     {
         for axis in 0..<3 where !(spacing[axis] > 0 && spacing[axis].isFinite) {

@@ -48,7 +48,10 @@ import VolumeCore
     }
 
     /// Where nibabel's affine is the transform ITK chose, Organa's affine (in RAS) equals it.
-    @Test(arguments: ReferenceFixtures.cases.filter { $0.simpleitk_geometry_matches?.contains("nibabel_affine") ?? ($0.simpleitk.error != nil) })
+    @Test(
+        arguments: ReferenceFixtures.cases.filter {
+            $0.simpleitk_geometry_matches?.contains("nibabel_affine") ?? ($0.simpleitk.error != nil)
+        })
     func affineMatchesNibabel(_ fixture: ReferenceFixtures.Case) throws {
         let image = try NiftiReader.read(fixture.path)
         let affine = fixture.nibabel.affine.flatMap { $0 }

@@ -59,5 +59,6 @@ func difference(_ ours: [Double], _ theirs: [Double]) -> String {
     guard ours.count == theirs.count else { return "counts differ: \(ours.count) vs \(theirs.count)" }
     let mismatches = zip(ours, theirs).enumerated().filter { $0.element.0 != $0.element.1 }
     guard let first = mismatches.first else { return "" }
-    return "\(mismatches.count) of \(ours.count) differ; first at \(first.offset): \(first.element.0) vs \(first.element.1)"
+    return
+        "\(mismatches.count) of \(ours.count) differ; first at \(first.offset): \(first.element.0) vs \(first.element.1)"
 }

@@ -18,7 +18,9 @@ enum Gzip {
     /// Inflates the members of `compressed` into `output` until it is full.
     /// - Returns: `false` when a member holds more bytes than `output` has room for (the caller streams instead).
     /// - Throws: `.corruptCompression` for bad data, `.truncated` when the stream ends before `output` is full.
-    static func inflateWhole(_ compressed: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer)
+    static func inflateWhole(
+        _ compressed: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    )
         throws -> Bool
     {
         guard let decompressor = libdeflate_alloc_decompressor() else {
@@ -42,7 +44,8 @@ enum Gzip {
             case LIBDEFLATE_SHORT_OUTPUT:
                 throw NiftiError(.truncated, "gzip data end early")
             default:
-                throw NiftiError(.corruptCompression, "gzip data are corrupt or truncated (libdeflate status \(result.rawValue))")
+                throw NiftiError(
+                    .corruptCompression, "gzip data are corrupt or truncated (libdeflate status \(result.rawValue))")
             }
             if produced == output.count { break }
         }

@@ -60,7 +60,8 @@ enum VoxelDecoding {
             }
             elements = [T](unsafeUninitializedCapacity: layout.voxelCount) { buffer, initialized in
                 bytes.withUnsafeBytes { raw in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[prefixBytes...]))
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                        from: UnsafeRawBufferPointer(rebasing: raw[prefixBytes...]))
                 }
                 initialized = layout.voxelCount
             }

@@ -32,13 +32,16 @@ struct VoxelLayout {
         self.size = SIMD3(spatial[0], spatial[1], spatial[2])
         self.voxelCount = try Self.checkedCount(spatial, limit: options.maxVoxelCount, what: "one volume")
         self.byteCount = voxelCount * kind.byteCount  // ≤ 2^30 · 8 by the limit above
-        self.volumeCount = extents.count > 3 ? extents[3...].reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue } : 1
+        self.volumeCount =
+            extents.count > 3 ? extents[3...].reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue } : 1
         let total = byteCount.multipliedReportingOverflow(by: volumeCount)
         self.totalByteCount = total.overflow ? Int.max : total.partialValue
         self.offset = try Self.dataOffset(header, options: options)
         self.bigEndian = header.isBigEndian
         if Int(header.bitpix) != datatype.bitsPerVoxel {
-            warnings.append("bitpix \(header.bitpix) disagrees with datatype \(datatype) (\(datatype.bitsPerVoxel) bits); used the datatype")
+            warnings.append(
+                "bitpix \(header.bitpix) disagrees with datatype \(datatype) (\(datatype.bitsPerVoxel) bits); used the datatype"
+            )
         }
         if volumeCount > 1 {
             warnings.append("the file holds \(volumeCount) volumes; read the first")
@@ -65,7 +68,8 @@ struct VoxelLayout {
             throw NiftiError(.invalidDimensions, "dims \(extents) of \(what) overflow: \(error.message)")
         }
         guard count <= limit else {
-            throw NiftiError(.limitExceeded, "\(what) has \(count) voxels (dims \(extents)), over the limit of \(limit)")
+            throw NiftiError(
+                .limitExceeded, "\(what) has \(count) voxels (dims \(extents)), over the limit of \(limit)")
         }
         return count
     }
@@ -73,7 +77,8 @@ struct VoxelLayout {
     private static func dataOffset(_ header: NiftiHeader, options: NiftiReadOptions) throws -> Int {
         let headerSize = header.version == .nifti1 ? NiftiHeader.nifti1HeaderSize : NiftiHeader.nifti2HeaderSize
         guard header.isSingleFile else {
-            throw NiftiError(.unsupportedDatatype, "a two-file (.hdr/.img) NIfTI header is not supported; convert to .nii")
+            throw NiftiError(
+                .unsupportedDatatype, "a two-file (.hdr/.img) NIfTI header is not supported; convert to .nii")
         }
         guard header.voxOffset >= 0 else {
             throw NiftiError(.invalidHeader, "vox_offset \(header.voxOffset) is negative")
@@ -83,7 +88,8 @@ struct VoxelLayout {
         guard offset - headerSize <= options.maxExtensionBytes else {
             throw NiftiError(
                 .limitExceeded,
-                "vox_offset \(header.voxOffset) leaves \(offset - headerSize) bytes of extensions, over the limit of \(options.maxExtensionBytes)")
+                "vox_offset \(header.voxOffset) leaves \(offset - headerSize) bytes of extensions, over the limit of \(options.maxExtensionBytes)"
+            )
         }
         return offset
     }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Check that imports point down the layer table of docs/ARCHITECTURE.md (design.md §2), and that the
+# domain layers (L0-L3) never touch HTTP, environment variables or standard output.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# target → the Organa targets it may import (anything not listed here is forbidden).
+declare -A allowed=(
+  [ArrayCore]=""
+  [VolumeCore]="ArrayCore"
+  [NiftiIO]="ArrayCore VolumeCore CZlib CDeflate"
+  [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO"
+  [organa]="ArrayCore VolumeCore NiftiIO"
+)
+domain="ArrayCore VolumeCore NiftiIO"
+organa_targets="ArrayCore VolumeCore NiftiIO OrganaTestSupport CZlib CDeflate organa"
+status=0
+for target in "${!allowed[@]}"; do
+  [ -d "Sources/$target" ] || continue
+  while IFS=: read -r file _ line; do
+    module=$(sed -E 's/^(@testable |public |package |internal )*import +([A-Za-z0-9_]+).*/\2/' <<<"$line")
+    if [[ " $organa_targets " == *" $module "* ]] && [[ " ${allowed[$target]} " != *" $module "* ]]; then
+      echo "layer violation: $file imports $module (allowed for $target: ${allowed[$target]:-none})"; status=1
+    fi
+    if [[ " $domain " == *" $target "* ]] && [[ "$module" =~ ^(Hummingbird|NIO|AsyncHTTPClient|Logging)$ ]]; then
+      echo "layer violation: domain target $target imports $module ($file)"; status=1
+    fi
+  done < <(grep -rnE '^\s*(@testable |public |package |internal )*import ' "Sources/$target" --include='*.swift' || true)
+  if [[ " $domain " == *" $target "* ]]; then
+    if grep -rnE '\bprint\(|ProcessInfo\.processInfo\.environment|getenv\(' "Sources/$target" --include='*.swift'; then
+      echo "layer violation: domain target $target prints or reads the environment"; status=1
+    fi
+  fi
+done
+[ $status -eq 0 ] && echo "layers: imports point down" >&2
+exit $status

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the Debian packages Organa builds against (libdeflate, zlib, pkg-config), if missing.
+# Idempotent and quiet when everything is present. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+missing=()
+pkg-config --exists libdeflate 2>/dev/null || missing+=(libdeflate-dev)
+pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing Debian packages: ${missing[*]}" >&2
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq >&2
+"${as_root[@]}" apt-get install -y -qq "${missing[@]}" >&2
