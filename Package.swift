@@ -33,10 +33,14 @@ let package = Package(
             dependencies: ["VolumeCore", "ArrayCore", "CZlib", "CDeflate"],
             swiftSettings: sharedSwiftSettings
         ),
+        .target(name: "Meshing", dependencies: ["VolumeCore", "ArrayCore"], swiftSettings: sharedSwiftSettings),
+        // L3
+        .target(
+            name: "Phantom", dependencies: ["VolumeCore", "ArrayCore", "NiftiIO"], swiftSettings: sharedSwiftSettings),
         // L6
         .executableTarget(
             name: "organa",
-            dependencies: ["NiftiIO", "VolumeCore", argumentParser],
+            dependencies: ["NiftiIO", "VolumeCore", "Meshing", "Phantom", argumentParser],
             swiftSettings: sharedSwiftSettings
         ),
         // Test support (seeded synthetic data, fixture locator).
@@ -60,6 +64,16 @@ let package = Package(
             name: "NiftiIOTests",
             dependencies: ["NiftiIO", "OrganaTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "MeshingTests",
+            dependencies: ["Meshing", "OrganaTestSupport"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "PhantomTests",
+            dependencies: ["Phantom", "OrganaTestSupport"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

@@ -9,11 +9,13 @@ declare -A allowed=(
   [ArrayCore]=""
   [VolumeCore]="ArrayCore"
   [NiftiIO]="ArrayCore VolumeCore CZlib CDeflate"
-  [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO"
-  [organa]="ArrayCore VolumeCore NiftiIO"
+  [Meshing]="ArrayCore VolumeCore"
+  [Phantom]="ArrayCore VolumeCore NiftiIO"
+  [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO Meshing"
+  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom"
 )
-domain="ArrayCore VolumeCore NiftiIO"
-organa_targets="ArrayCore VolumeCore NiftiIO OrganaTestSupport CZlib CDeflate organa"
+domain="ArrayCore VolumeCore NiftiIO Meshing Phantom"
+organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom OrganaTestSupport CZlib CDeflate organa"
 status=0
 for target in "${!allowed[@]}"; do
   [ -d "Sources/$target" ] || continue
