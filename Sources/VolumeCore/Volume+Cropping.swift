@@ -27,17 +27,33 @@ extension Volume {
 
     /// The volume padded by `lower` voxels before and `upper` voxels after on each axis, new voxels set to
     /// `value`; the origin moves so every original voxel keeps its world position.
-    /// - Throws: `VolumeError.invalidRegion` for negative padding or a padded size that overflows.
-    public func padded(lower: SIMD3<Int>, upper: SIMD3<Int>, value: Voxel) throws(VolumeError) -> Volume {
+    /// - Throws: `VolumeError.invalidRegion` for negative padding, or a padded size that overflows or holds more
+    ///   than `maximumVoxelCount` voxels (checked before anything is allocated).
+    public func padded(
+        lower: SIMD3<Int>, upper: SIMD3<Int>, value: Voxel, maximumVoxelCount: Int = 1 << 32
+    ) throws(VolumeError) -> Volume {
         guard (0..<3).allSatisfy({ lower[$0] >= 0 && upper[$0] >= 0 }) else {
             throw VolumeError(.invalidRegion, "padding \(lower) / \(upper) must not be negative")
         }
         let s = size
-        let out = s &+ lower &+ upper
+        var out = SIMD3<Int>.zero
+        for axis in 0..<3 {
+            let (grown, first) = s[axis].addingReportingOverflow(lower[axis])
+            let (total, second) = grown.addingReportingOverflow(upper[axis])
+            guard !first, !second else {
+                throw VolumeError(.invalidRegion, "padding \(lower) / \(upper) of size \(s) overflows")
+            }
+            out[axis] = total
+        }
+        let count: Int
         do {
-            _ = try Shape.elementCount([out.z, out.y, out.x])
+            count = try Shape.elementCount([out.z, out.y, out.x])
         } catch {
             throw VolumeError(.invalidRegion, "padded size \(out) is too large: \(error.message)")
+        }
+        guard count <= maximumVoxelCount else {
+            throw VolumeError(
+                .invalidRegion, "padded size \(out) has \(count) voxels, over the limit of \(maximumVoxelCount)")
         }
         var elements = [Voxel](repeating: value, count: out.x * out.y * out.z)
         elements.withUnsafeMutableBufferPointer { target in
