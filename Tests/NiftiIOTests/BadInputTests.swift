@@ -21,7 +21,9 @@ import VolumeCore
     }
 
     /// Writes `bytes` to a temporary file, reads it, and returns the error.
-    static func readError(_ bytes: [UInt8], name: String = "bad.nii", options: NiftiReadOptions = .init()) throws
+    static func readError(
+        _ bytes: [UInt8], name: String = "bad.nii", options: NiftiReadOptions = .init()
+    ) throws
         -> NiftiError
     {
         let folder = try RepositoryPaths.temporaryFolder()
@@ -59,7 +61,8 @@ import VolumeCore
         #expect(plain.code == .truncated)
         let compressed = Self.gzip(bytes)
         let cut = try Self.readError(
-            Array(compressed.prefix(compressed.count - 30)), name: "bad.nii.gz", options: .init(decompression: decompression))
+            Array(compressed.prefix(compressed.count - 30)), name: "bad.nii.gz",
+            options: .init(decompression: decompression))
         #expect(cut.code == .truncated || cut.code == .corruptCompression)
     }
 

@@ -28,10 +28,13 @@ import VolumeCore
         defer { try? FileManager.default.removeItem(at: folder) }
         var written: [(path: String, volume: AnyVolume)] = []
         for (index, geometry) in Self.geometries.enumerated() {
-            let ct = try SyntheticVolumes.ct(size: SIMD3(11, 9, 7), spacing: geometry.spacing, origin: geometry.origin, direction: geometry.direction, seed: UInt64(index))
+            let ct = try SyntheticVolumes.ct(
+                size: SIMD3(11, 9, 7), spacing: geometry.spacing, origin: geometry.origin,
+                direction: geometry.direction, seed: UInt64(index))
             let labels = SyntheticVolumes.sphere(size: SIMD3(11, 9, 7), radius: 3, label: 3, geometry: geometry)
             let values = try SyntheticVolumes.random(Float.self, size: SIMD3(6, 5, 4), geometry: geometry)
-            for (name, volume) in [("ct", AnyVolume(ct)), ("labels", AnyVolume(labels)), ("values", AnyVolume(values))] {
+            for (name, volume) in [("ct", AnyVolume(ct)), ("labels", AnyVolume(labels)), ("values", AnyVolume(values))]
+            {
                 for suffix in [".nii.gz", ".nii"] {
                     let path = folder.appendingPathComponent("\(name)-\(index)\(suffix)").path
                     try write(volume, to: path)

@@ -96,7 +96,9 @@ import VolumeCore
 
     @Test func writingNonOrthonormalDirectionIsRefused() throws {
         let sheared = Matrix3(rows: SIMD3(1, 0.3, 0), SIMD3(0, 1, 0), SIMD3(0, 0, 1))
-        let volume = Volume(size: SIMD3(2, 2, 2), geometry: try VolumeGeometry(spacing: SIMD3(1, 1, 1), direction: sheared), repeating: UInt8(0))
+        let volume = Volume(
+            size: SIMD3(2, 2, 2), geometry: try VolumeGeometry(spacing: SIMD3(1, 1, 1), direction: sheared),
+            repeating: UInt8(0))
         let error = try #require(throws: NiftiError.self) { try NiftiWriter.makeHeader(for: volume) }
         #expect(error.code == .invalidVolume)
     }

@@ -42,7 +42,10 @@ import Testing
     @Test func textNamesEveryField() throws {
         let result = try Self.run(["info", Self.sample])
         #expect(result.status == 0)
-        for field in ["format:", "datatype:", "size:", "spacing:", "origin:", "direction:", "orientation:", "value range:", "memory:"] {
+        for field in [
+            "format:", "datatype:", "size:", "spacing:", "origin:", "direction:", "orientation:", "value range:",
+            "memory:",
+        ] {
             #expect(result.stdout.contains(field), "missing \(field)")
         }
         #expect(result.stdout.contains("96 × 96 × 40"))
