@@ -46,7 +46,7 @@ let package = Package(
         // Test support (seeded synthetic data, fixture locator).
         .target(
             name: "OrganaTestSupport",
-            dependencies: ["VolumeCore", "ArrayCore", "NiftiIO"],
+            dependencies: ["VolumeCore", "ArrayCore", "NiftiIO", "Meshing"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(
