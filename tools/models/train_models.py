@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Train Organa's bundled nnU-Net v2 models on phantom data, on the CPU, with the real nnunetv2.
+
+What it does, per model in MODELS:
+  1. `organa phantom dataset` writes an nnU-Net raw dataset of phantoms (training seeds 1000+).
+  2. nnunetv2 extracts the fingerprint and plans the experiment at the model's own target spacing, with a
+     small GPU-memory target so that patches stay small; the plans are saved as `OrganaPlans`, then the
+     network is shrunk (features_per_stage divided by FEATURE_DIVISOR) so it trains in minutes on a CPU.
+  3. nnunetv2 preprocesses the data and trains `nnUNetTrainer` (fold 0) for a short schedule
+     (num_epochs x num_iterations_per_epoch set programmatically, as nnU-Net's own tests do).
+  4. The results folder is copied to models/<name>/ exactly as nnUNetv2_train lays it out
+     (dataset.json, plans.json, dataset_fingerprint.json, fold_0/checkpoint_final.pth), with the optimizer
+     state removed from the checkpoint (the file stays a valid nnU-Net checkpoint for nnUNetPredictor).
+  5. Each model predicts 3 unseen phantoms (seeds 9001-9003) with nnUNetPredictor; Dice per structure goes
+     to models/<name>/evaluation.json and the table in models/README.md.
+
+Run from the repository root (CPU only; a few minutes per model on 2 cores):
+    python3 -m venv /work/venv-nnunet && /work/venv-nnunet/bin/pip install -r tools/models/requirements-models.txt
+    swift build -c release --product organa
+    /work/venv-nnunet/bin/python tools/models/train_models.py [--only vessels,ureter] [--work /tmp/organa-models]
+    (--smoke checks the whole pipeline in a few minutes without touching models/)
+
+Versions are pinned in tools/models/requirements-models.txt (nnunetv2 2.8.1, torch 2.15.0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ORGANA = REPO / ".build" / "release" / "organa"
+PLANS_NAME = "OrganaPlans"
+FEATURE_DIVISOR = 4
+TRAIN_SEED = 1000
+TEST_SEEDS = (9001, 9002, 9003)
+PHANTOM_LABELS = {"kidney": 1, "tumor": 2, "artery": 3, "vein": 4, "ureter": 5, "perirenal_fat": 6}
+
+# Each model at its own spacing (mm, x y z) so that Organa's resolution planner has real work.
+MODELS = [
+    dict(name="vessels", dataset_id=501, dataset="Vessels", labels=["artery", "vein"],
+         configuration="3d_fullres", spacing=None, cases=10, epochs=20, iterations=25),
+    dict(name="ureter", dataset_id=502, dataset="Ureter", labels=["ureter"],
+         configuration="3d_fullres", spacing=None, cases=10, epochs=20, iterations=25),
+    dict(name="kidney-tumor-v1", dataset_id=503, dataset="KidneyTumorV1", labels=["kidney", "tumor"],
+         configuration="3d_fullres", spacing=(3.0, 3.0, 3.5), cases=10, epochs=20, iterations=25),
+    dict(name="ureter-v1", dataset_id=504, dataset="UreterV1", labels=["ureter"],
+         configuration="2d", spacing=None, cases=10, epochs=20, iterations=25),
+    dict(name="preview", dataset_id=505, dataset="Preview", labels=["kidney", "tumor", "artery", "vein", "ureter"],
+         configuration="3d_fullres", spacing=(5.0, 5.0, 5.0), cases=10, epochs=20, iterations=25),
+]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run(command: list[str], env: dict) -> None:
+    log("$ " + " ".join(str(c) for c in command))
+    subprocess.run([str(c) for c in command], env=env, check=True)
+
+
+def nnunet_env(work: Path) -> dict:
+    env = dict(os.environ)
+    for name in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results"):
+        (work / name).mkdir(parents=True, exist_ok=True)
+        env[name] = str(work / name)
+    env["nnUNet_n_proc_DA"] = "1"
+    env["nnUNet_compile"] = "f"
+    env.setdefault("OMP_NUM_THREADS", "2")
+    return env
+
+
+def make_dataset(model: dict, env: dict) -> None:
+    run([ORGANA, "phantom", "dataset", "--out", env["nnUNet_raw"], "--cases", model["cases"],
+         "--id", model["dataset_id"], "--name", model["dataset"], "--labels", ",".join(model["labels"]),
+         "--seed", TRAIN_SEED], env)
+
+
+def plan(model: dict, env: dict) -> Path:
+    bin_dir = Path(sys.executable).parent
+    run([bin_dir / "nnUNetv2_extract_fingerprint", "-d", model["dataset_id"], "-np", "1"], env)
+    command = [bin_dir / "nnUNetv2_plan_experiment", "-d", model["dataset_id"], "-gpu_memory_target", "1",
+               "-overwrite_plans_name", PLANS_NAME]
+    if model["spacing"] is not None:
+        # nnU-Net's spacing order is (z, y, x).
+        command += ["-overwrite_target_spacing", *[str(s) for s in reversed(model["spacing"])]]
+    run(command, env)
+    plans_path = Path(env["nnUNet_preprocessed"]) / dataset_folder(model) / f"{PLANS_NAME}.json"
+    shrink_network(plans_path)
+    return plans_path
+
+
+def shrink_network(plans_path: Path) -> None:
+    plans = json.loads(plans_path.read_text())
+    for name, configuration in plans["configurations"].items():
+        kwargs = configuration.get("architecture", {}).get("arch_kwargs")
+        if kwargs and "features_per_stage" in kwargs:
+            kwargs["features_per_stage"] = [max(4, f // FEATURE_DIVISOR) for f in kwargs["features_per_stage"]]
+    plans_path.write_text(json.dumps(plans, indent=2))
+
+
+def dataset_folder(model: dict) -> str:
+    return f"Dataset{model['dataset_id']:03d}_{model['dataset']}"
+
+
+def preprocess(model: dict, env: dict) -> None:
+    bin_dir = Path(sys.executable).parent
+    run([bin_dir / "nnUNetv2_preprocess", "-d", model["dataset_id"], "-plans_name", PLANS_NAME,
+         "-c", model["configuration"], "-np", "1"], env)
+
+
+def train(model: dict, env: dict) -> Path:
+    os.environ.update({k: env[k] for k in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results",
+                                           "nnUNet_n_proc_DA", "nnUNet_compile")})
+    import torch
+    from nnunetv2.run.run_training import get_trainer_from_args
+
+    torch.set_num_threads(2)
+    trainer = get_trainer_from_args(str(model["dataset_id"]), model["configuration"], 0, "nnUNetTrainer",
+                                    PLANS_NAME, device=torch.device("cpu"))
+    trainer.num_epochs = model["epochs"]
+    trainer.num_iterations_per_epoch = model["iterations"]
+    trainer.num_val_iterations_per_epoch = 5
+    started = time.time()
+    trainer.run_training()
+    log(f"{model['name']}: trained in {time.time() - started:.0f} s")
+    return Path(trainer.output_folder_base)
+
+
+def export(model: dict, results: Path, models_root: Path) -> Path:
+    import torch
+
+    target = models_root / model["name"]
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "fold_0").mkdir(parents=True)
+    for name in ("dataset.json", "plans.json", "dataset_fingerprint.json"):
+        shutil.copy2(results / name, target / name)
+    checkpoint = torch.load(results / "fold_0" / "checkpoint_final.pth", map_location="cpu", weights_only=False)
+    checkpoint["optimizer_state"] = None
+    checkpoint["grad_scaler_state"] = None
+    torch.save(checkpoint, target / "fold_0" / "checkpoint_final.pth")
+    return target
+
+
+def evaluate(model: dict, model_folder: Path, work: Path, env: dict) -> dict:
+    import numpy as np
+    import SimpleITK as sitk
+    import torch
+    from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
+
+    cases = work / "evaluation" / model["name"]
+    # Mirroring (test-time augmentation) off: 8x faster on the CPU; the Dice reported is without TTA.
+    predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=False,
+                                perform_everything_on_device=False, device=torch.device("cpu"))
+    predictor.initialize_from_trained_model_folder(str(model_folder), use_folds=(0,),
+                                                   checkpoint_name="checkpoint_final.pth")
+    scores: dict[str, list[float]] = {label: [] for label in model["labels"]}
+    for seed in TEST_SEEDS:
+        folder = cases / f"seed-{seed}"
+        run([ORGANA, "phantom", "--out", folder, "--seed", seed], env)
+        prediction = folder / "prediction.nii.gz"
+        predictor.predict_from_files([[str(folder / "ct.nii.gz")]], [str(prediction)], save_probabilities=False,
+                                     overwrite=True, num_processes_preprocessing=1,
+                                     num_processes_segmentation_export=1)
+        truth = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "labels.nii.gz")))
+        predicted = sitk.GetArrayFromImage(sitk.ReadImage(str(prediction)))
+        for index, label in enumerate(model["labels"], start=1):
+            expected = truth == PHANTOM_LABELS[label]
+            found = predicted == index
+            denominator = expected.sum() + found.sum()
+            scores[label].append(float(2 * (expected & found).sum() / denominator) if denominator else 1.0)
+    result = {"seeds": list(TEST_SEEDS), "mirroring": False, "dice": scores,
+              "mean_dice": {label: float(np.mean(values)) for label, values in scores.items()}}
+    (model_folder / "evaluation.json").write_text(json.dumps(result, indent=2))
+    log(f"{model['name']}: Dice {result['mean_dice']}")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="comma-separated model names (default: all)")
+    parser.add_argument("--work", default="/tmp/organa-models", help="scratch folder for nnUNet_raw/preprocessed/results")
+    parser.add_argument("--evaluate-only", action="store_true", help="skip training; evaluate models/ as they are")
+    parser.add_argument("--smoke", action="store_true",
+                        help="check the pipeline end to end in minutes: 5 cases, 1 epoch of 2 iterations, "
+                             "models written under --work instead of models/")
+    args = parser.parse_args()
+    if not ORGANA.exists():
+        sys.exit(f"{ORGANA} is missing: run `swift build -c release --product organa` first")
+    work = Path(args.work)
+    env = nnunet_env(work)
+    wanted = set(args.only.split(",")) if args.only else {m["name"] for m in MODELS}
+    models_root = work / "models-smoke" if args.smoke else REPO / "models"
+    for model in (m for m in MODELS if m["name"] in wanted):
+        if args.smoke:
+            model = dict(model, cases=5, epochs=1, iterations=2)
+        if not args.evaluate_only:
+            make_dataset(model, env)
+            plan(model, env)
+            preprocess(model, env)
+            results = train(model, env)
+            folder = export(model, results, models_root)
+        else:
+            folder = models_root / model["name"]
+        evaluate(model, folder, work, env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
