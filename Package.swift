@@ -34,13 +34,17 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(name: "Meshing", dependencies: ["VolumeCore", "ArrayCore"], swiftSettings: sharedSwiftSettings),
+        .target(name: "LabelOps", dependencies: ["VolumeCore", "ArrayCore"], swiftSettings: sharedSwiftSettings),
         // L3
         .target(
             name: "Phantom", dependencies: ["VolumeCore", "ArrayCore", "NiftiIO"], swiftSettings: sharedSwiftSettings),
+        .target(
+            name: "PostProcessing", dependencies: ["LabelOps", "VolumeCore", "ArrayCore"],
+            swiftSettings: sharedSwiftSettings),
         // L6
         .executableTarget(
             name: "organa",
-            dependencies: ["NiftiIO", "VolumeCore", "Meshing", "Phantom", argumentParser],
+            dependencies: ["NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", argumentParser],
             swiftSettings: sharedSwiftSettings
         ),
         // Test support (seeded synthetic data, fixture locator).
@@ -69,6 +73,16 @@ let package = Package(
         .testTarget(
             name: "MeshingTests",
             dependencies: ["Meshing", "OrganaTestSupport"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "LabelOpsTests",
+            dependencies: ["LabelOps", "OrganaTestSupport"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "PostProcessingTests",
+            dependencies: ["PostProcessing", "Phantom", "OrganaTestSupport"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

@@ -10,12 +10,14 @@ declare -A allowed=(
   [VolumeCore]="ArrayCore"
   [NiftiIO]="ArrayCore VolumeCore CZlib CDeflate"
   [Meshing]="ArrayCore VolumeCore"
+  [LabelOps]="ArrayCore VolumeCore"
+  [PostProcessing]="ArrayCore VolumeCore LabelOps"
   [Phantom]="ArrayCore VolumeCore NiftiIO"
   [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO Meshing"
-  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom"
+  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing"
 )
-domain="ArrayCore VolumeCore NiftiIO Meshing Phantom"
-organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom OrganaTestSupport CZlib CDeflate organa"
+domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing"
+organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing OrganaTestSupport CZlib CDeflate organa"
 status=0
 for target in "${!allowed[@]}"; do
   [ -d "Sources/$target" ] || continue
