@@ -35,7 +35,11 @@ struct MeshCommand: ParsableCommand {
     @Option(help: "World frame of the output: lps (default) or ras.")
     var space: String = "lps"
 
-    @Option(help: "Structure names, e.g. 1=kidney,2=tumor (default label_N).")
+    @Option(
+        help: """
+            Structure names, e.g. 1=kidney,2=tumor. Default: the "labels" object of a labels.json beside the \
+            label map (as organa phantom writes), else label_N.
+            """)
     var names: String?
 
     @Option(help: "Smoothing method: windowed-sinc (default), taubin or laplacian.")
@@ -125,7 +129,7 @@ struct MeshCommand: ParsableCommand {
     }
 
     private func parseNames() throws -> [Int: String] {
-        guard let names else { return [:] }
+        guard let names else { return try Self.sidecarNames(besides: labels) }
         var result: [Int: String] = [:]
         for pair in names.split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1)
@@ -135,6 +139,17 @@ struct MeshCommand: ParsableCommand {
             result[label] = parts[1].trimmingCharacters(in: .whitespaces)
         }
         return result
+    }
+
+    /// Names from `labels.json` in the label map's folder (`{"labels": {"kidney": 1, ...}}`), if there is one.
+    static func sidecarNames(besides labelMap: String) throws -> [Int: String] {
+        let sidecar = URL(fileURLWithPath: labelMap).deletingLastPathComponent().appendingPathComponent("labels.json")
+        guard let data = try? Data(contentsOf: sidecar) else { return [:] }
+        struct Sidecar: Decodable { var labels: [String: Int] }
+        guard let table = try? JSONDecoder().decode(Sidecar.self, from: data) else {
+            throw ValidationError("\(sidecar.path) has no \"labels\" object of name: value pairs; pass --names")
+        }
+        return Dictionary(table.labels.filter { $0.value != 0 }.map { ($0.value, $0.key) }) { first, _ in first }
     }
 
     /// The label map as integers: UInt8 kept, other types converted to Int32 (values must be whole).
