@@ -44,7 +44,9 @@ let package = Package(
         // L6
         .executableTarget(
             name: "organa",
-            dependencies: ["NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", argumentParser],
+            dependencies: [
+                "NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", argumentParser,
+            ],
             swiftSettings: sharedSwiftSettings
         ),
         // Test support (seeded synthetic data, fixture locator).

@@ -41,11 +41,12 @@ struct Read: ParsableCommand {
             checksum = voxelSum(image.volume)
             size = image.volume.size
         }
-        try printJSON([
-            "tool": "organa", "op": streaming ? "read-streaming" : "read", "file": file,
-            "size": [size.x, size.y, size.z], "checksum": checksum, "threads": 1,
-            "rss_before_kib": rssBefore, "max_rss_kib": peakRSSKiB(),
-        ], times: times)
+        try printJSON(
+            [
+                "tool": "organa", "op": streaming ? "read-streaming" : "read", "file": file,
+                "size": [size.x, size.y, size.z], "checksum": checksum, "threads": 1,
+                "rss_before_kib": rssBefore, "max_rss_kib": peakRSSKiB(),
+            ], times: times)
     }
 }
 
@@ -67,11 +68,12 @@ struct Write: ParsableCommand {
             times.append(seconds(since: start))
         }
         let bytes = (try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? -1
-        try printJSON([
-            "tool": "organa", "op": "write", "file": output, "level": level, "bytes": bytes,
-            "threads": ProcessInfo.processInfo.activeProcessorCount, "fsync": true,
-            "rss_before_kib": rssBefore, "max_rss_kib": peakRSSKiB(),
-        ], times: times)
+        try printJSON(
+            [
+                "tool": "organa", "op": "write", "file": output, "level": level, "bytes": bytes,
+                "threads": ProcessInfo.processInfo.activeProcessorCount, "fsync": true,
+                "rss_before_kib": rssBefore, "max_rss_kib": peakRSSKiB(),
+            ], times: times)
     }
 }
 
