@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(
             name: "LabelOpsTests",
             dependencies: ["LabelOps", "OrganaTestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(
