@@ -1,7 +1,8 @@
 // Design: one read of a NIfTI file → typed voxels + geometry (nnU-Net's SimpleITK "array + props").
 // Steps: open → header (streamed: the first 540 bytes only) → validate against limits (nothing large is
 // allocated before this) → voxels: uncompressed files are read straight into the array; gzip files are
-// inflated whole with libdeflate into the array's own storage, or streamed with zlib (4-D files, files past
+// mapped (mmap) and inflated whole straight into the array's own storage (one large gzip member on two
+// threads, Internal/ParallelGzip.swift; otherwise libdeflate), or streamed with zlib (4-D files, files past
 // the whole-buffer limit, or on request) → byte order → ITK intensity scaling → AnyVolume.
 // Limits: two-file (.hdr/.img) pairs, complex/RGB/float128 data are rejected with a clear error.
 import VolumeCore
@@ -101,10 +102,28 @@ public enum NiftiReader {
     ) throws -> [T]? {
         guard options.decompression == .automatic, layout.volumeCount == 1, file.size <= options.wholeBufferLimitBytes
         else { return nil }
+        if let mapped = MappedFile(file) {
+            return try withExtendedLifetime(mapped) { try inflateVolume(T.self, mapped.bytes, layout: layout) }
+        }
         let compressed = try file.readAll()
+        return try compressed.withUnsafeBytes { try inflateVolume(T.self, $0, layout: layout) }
+    }
+
+    /// Inflates `compressed` (the whole file): the header bytes into a scratch buffer, the voxels straight into
+    /// the array (two threads for one large gzip member, libdeflate otherwise; `Gzip.inflateVolume`).
+    private static func inflateVolume<T: ByteSwappable>(
+        _ type: T.Type, _ compressed: UnsafeRawBufferPointer, layout: VoxelLayout
+    ) throws -> [T]? {
+        let total = layout.offset + layout.byteCount
+        let parallel = Gzip.usesParallelInflate(compressed, totalBytes: total, outputCount: layout.byteCount)
+        let extra = parallel ? ParallelGzip.slackBytes(outputCount: layout.byteCount) + layout.offset : layout.offset
+        var header = [UInt8](repeating: 0, count: layout.offset)
         var complete = true
-        let elements = try VoxelDecoding.loadArray(T.self, layout: layout, prefixBytes: layout.offset) { buffer in
-            complete = try compressed.withUnsafeBytes { raw in try Gzip.inflateWhole(raw, into: buffer) }
+        let elements = try header.withUnsafeMutableBytes { headerBytes in
+            try VoxelDecoding.loadArray(T.self, layout: layout, extraBytes: extra) { buffer in
+                complete = try Gzip.inflateVolume(
+                    compressed, header: headerBytes, output: buffer, outputCount: layout.byteCount)
+            }
         }
         return complete ? elements : nil
     }

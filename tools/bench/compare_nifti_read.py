@@ -11,7 +11,7 @@ Purpose
       sitk-view       SimpleITK ReadImage + GetArrayViewFromImage (no copy; information)
       nib-raw         nibabel load + np.asanyarray(img.dataobj): the raw int16 array (the fair comparison)
       nib-fdata       nibabel load + get_fdata(dtype=float32) (information: a float conversion on top)
-      organa          nifti-compare read (whole-buffer libdeflate, Organa's default)
+      organa          nifti-compare read (whole-buffer inflate: one large gzip member on two threads, Organa's default)
       organa-stream   nifti-compare read --streaming (zlib streaming)
 
     and the writers (each writes the same int16 volume to .nii.gz, then the file is fsync'ed so that

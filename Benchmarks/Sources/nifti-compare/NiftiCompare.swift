@@ -26,7 +26,8 @@ struct Read: ParsableCommand {
 
     @Argument(help: "A .nii or .nii.gz file.") var file: String
     @Option(name: .shortAndLong, help: "Timed reads.") var repetitions = 5
-    @Flag(help: "Stream with zlib instead of whole-buffer libdeflate.") var streaming = false
+    @Flag(help: "Stream with zlib instead of the whole-buffer inflate (two threads for one large member).")
+    var streaming = false
 
     func run() throws {
         let options = NiftiReadOptions(decompression: streaming ? .streaming : .automatic)
@@ -44,7 +45,8 @@ struct Read: ParsableCommand {
         try printJSON(
             [
                 "tool": "organa", "op": streaming ? "read-streaming" : "read", "file": file,
-                "size": [size.x, size.y, size.z], "checksum": checksum, "threads": 1,
+                "size": [size.x, size.y, size.z], "checksum": checksum,
+                "threads": streaming ? 1 : ProcessInfo.processInfo.activeProcessorCount,
                 "rss_before_kib": rssBefore, "max_rss_kib": peakRSSKiB(),
             ], times: times)
     }

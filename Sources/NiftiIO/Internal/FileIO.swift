@@ -8,7 +8,7 @@ import Darwin
 final class InputFile {
     let path: String
     let size: Int
-    private let descriptor: Int32
+    fileprivate let descriptor: Int32
 
     init(path: String) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -116,3 +116,25 @@ struct AtomicFileWriter {
 }
 
 func errnoText() -> String { String(cString: strerror(errno)) }
+
+/// A whole file mapped read-only (private), unmapped on deinit.
+final class MappedFile {
+    let bytes: UnsafeRawBufferPointer
+
+    /// Maps `file`; nil when it is empty or cannot be mapped (the caller reads it instead).
+    init?(_ file: InputFile) {
+        guard file.size > 0, let pointer = file.map() else { return nil }
+        bytes = UnsafeRawBufferPointer(start: pointer, count: file.size)
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count) }
+}
+
+extension InputFile {
+    /// `mmap(PROT_READ, MAP_PRIVATE)` of the whole file, or nil.
+    fileprivate func map() -> UnsafeRawPointer? {
+        let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
+        guard let pointer, pointer != MAP_FAILED else { return nil }
+        return UnsafeRawPointer(pointer)
+    }
+}

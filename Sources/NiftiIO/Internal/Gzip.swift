@@ -55,6 +55,49 @@ enum Gzip {
         return true
     }
 
+    /// Inflates a gzip file holding `header.count + outputCount` bytes: the first `header.count` bytes into
+    /// `header`, the rest into `output[0..<outputCount]`. Two threads for one large member
+    /// (`ParallelGzip`) when `output` has `ParallelGzip.slackBytes` of room past `outputCount`, else (and
+    /// whenever that fails) libdeflate on one thread, which needs `header.count` bytes of room.
+    /// - Returns: `false` when a member holds more bytes than expected (the caller streams instead).
+    /// - Throws: `.corruptCompression` for bad data, `.truncated` when the stream ends early.
+    static func inflateVolume(
+        _ compressed: UnsafeRawBufferPointer, header: UnsafeMutableRawBufferPointer,
+        output: UnsafeMutableRawBufferPointer, outputCount: Int
+    ) throws -> Bool {
+        if output.count >= outputCount + ParallelGzip.slackBytes(outputCount: outputCount) {
+            switch ParallelGzip.inflate(compressed, header: header, output: output, outputCount: outputCount) {
+            case .parallel, .oneThread: return true  // both checked the CRC and the size
+            case .failed: break
+            }
+        }
+        return try inflateSequential(compressed, header: header, output: output, outputCount: outputCount)
+    }
+
+    /// Whether `inflateVolume` will try two threads for a file of `outputCount` voxel bytes.
+    static func usesParallelInflate(
+        _ compressed: UnsafeRawBufferPointer, totalBytes: Int, outputCount: Int
+    )
+        -> Bool
+    {
+        ParallelSettings.workerCount >= 2 && outputCount >= ParallelGzip.defaultMinimumBytes
+            && ParallelGzip.applies(compressed, totalBytes: totalBytes)
+    }
+
+    /// libdeflate into `output` (header included), then the header moved out.
+    static func inflateSequential(
+        _ compressed: UnsafeRawBufferPointer, header: UnsafeMutableRawBufferPointer,
+        output: UnsafeMutableRawBufferPointer, outputCount: Int
+    ) throws -> Bool {
+        let whole = UnsafeMutableRawBufferPointer(rebasing: output[0..<(header.count + outputCount)])
+        guard try inflateWhole(compressed, into: whole) else { return false }
+        if header.count > 0 {
+            header.copyMemory(from: UnsafeRawBufferPointer(rebasing: whole[0..<header.count]))
+            output.baseAddress!.copyMemory(from: output.baseAddress! + header.count, byteCount: outputCount)
+        }
+        return true
+    }
+
     /// Compresses `data` as one or more gzip members at `level` (0-12), members compressed in parallel.
     static func compress(_ data: UnsafeRawBufferPointer, level: Int, memberSize: Int = 16 << 20) -> [[UInt8]] {
         let memberCount = max(1, (data.count + memberSize - 1) / memberSize)

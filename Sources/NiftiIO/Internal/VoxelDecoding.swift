@@ -67,12 +67,38 @@ enum VoxelDecoding {
             }
         }
         if let failure { throw failure }
-        if layout.bigEndian != (1.bigEndian == 1) && stride > 1 {
+        swapIfNeeded(&elements, layout: layout)
+        return elements
+    }
+
+    /// Allocates the voxel array of `layout` with `extraBytes` of spare capacity and lets `fill` write its raw
+    /// bytes into all of that storage (the voxels are its first `layout.byteCount` bytes).
+    static func loadArray<T: ByteSwappable>(
+        _ type: T.Type, layout: VoxelLayout, extraBytes: Int,
+        fill: (UnsafeMutableRawBufferPointer) throws -> Void
+    ) throws -> [T] {
+        let stride = MemoryLayout<T>.stride
+        let capacity = layout.voxelCount + (extraBytes + stride - 1) / stride
+        var failure: (any Error)?
+        var elements = [T](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            do {
+                try fill(
+                    UnsafeMutableRawBufferPointer(
+                        rebasing: UnsafeMutableRawBufferPointer(buffer)[0..<(capacity * stride)]))
+            } catch { failure = error }
+            initialized = layout.voxelCount  // bytes are plain data; on failure the array is discarded below
+        }
+        if let failure { throw failure }
+        swapIfNeeded(&elements, layout: layout)
+        return elements
+    }
+
+    private static func swapIfNeeded<T: ByteSwappable>(_ elements: inout [T], layout: VoxelLayout) {
+        if layout.bigEndian != (1.bigEndian == 1) && MemoryLayout<T>.stride > 1 {
             elements.withUnsafeMutableBufferPointer { buffer in
                 for index in buffer.indices { buffer[index] = buffer[index].byteSwapped }
             }
         }
-        return elements
     }
 
     /// Applies `scl_slope`/`scl_inter` the way ITK's NiftiImageIO does and wraps the result.
