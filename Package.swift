@@ -41,6 +41,8 @@ let package = Package(
         .target(
             name: "PostProcessing", dependencies: ["LabelOps", "VolumeCore", "ArrayCore"],
             swiftSettings: sharedSwiftSettings),
+        .target(
+            name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore"], swiftSettings: sharedSwiftSettings),
         // L6
         .executableTarget(
             name: "organa",
@@ -91,6 +93,11 @@ let package = Package(
         .testTarget(
             name: "PhantomTests",
             dependencies: ["Phantom", "OrganaTestSupport"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "NNUNetRuntimeTests",
+            dependencies: ["NNUNetRuntime", "OrganaTestSupport"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

@@ -13,11 +13,12 @@ declare -A allowed=(
   [LabelOps]="ArrayCore VolumeCore"
   [PostProcessing]="ArrayCore VolumeCore LabelOps"
   [Phantom]="ArrayCore VolumeCore NiftiIO"
+  [NNUNetRuntime]="ArrayCore VolumeCore"
   [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO Meshing"
   [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing"
 )
-domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing"
-organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing OrganaTestSupport CZlib CDeflate organa"
+domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNUNetRuntime"
+organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNUNetRuntime OrganaTestSupport CZlib CDeflate organa"
 status=0
 for target in "${!allowed[@]}"; do
   [ -d "Sources/$target" ] || continue
