@@ -42,7 +42,8 @@ let package = Package(
             name: "PostProcessing", dependencies: ["LabelOps", "VolumeCore", "ArrayCore"],
             swiftSettings: sharedSwiftSettings),
         .target(
-            name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore"], swiftSettings: sharedSwiftSettings),
+            name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore", "CZlib"],
+            swiftSettings: sharedSwiftSettings),
         // L6
         .executableTarget(
             name: "organa",
@@ -98,6 +99,7 @@ let package = Package(
         .testTarget(
             name: "NNUNetRuntimeTests",
             dependencies: ["NNUNetRuntime", "OrganaTestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

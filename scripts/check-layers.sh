@@ -13,7 +13,7 @@ declare -A allowed=(
   [LabelOps]="ArrayCore VolumeCore"
   [PostProcessing]="ArrayCore VolumeCore LabelOps"
   [Phantom]="ArrayCore VolumeCore NiftiIO"
-  [NNUNetRuntime]="ArrayCore VolumeCore"
+  [NNUNetRuntime]="ArrayCore VolumeCore CZlib"
   [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO Meshing"
   [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing"
 )

@@ -12,6 +12,10 @@ the true analytic shapes).
 
 Usage:
   compare_meshing.py --organa .build/release/organa --work /tmp/meshbench [--decimate 0.8] [--reps 3]
+      [--labels phantom-labels.nii.gz]
+Without --labels the input is research/mesh_bench.py's synthetic map (with analytic ground-truth shapes);
+with --labels any label map (e.g. `organa phantom --size 512,512,200 --spacing 0.8,0.8,1.5`) whose labels
+1..6 are kidney, tumor, artery, vein, ureter, (perirenal) fat.
 Needs: vtk, numpy, scipy, nibabel (pip, e.g. a venv), and research/mesh_bench.py (default
 ../shared/research beside the repository; --research DIR).
 """
@@ -69,10 +73,10 @@ def vtk_pipeline(mb, vol, decim, iters, passband):
     return out, time.perf_counter() - t0w, time.process_time() - t0c
 
 
-def organa_run(organa, nifti, outdir, decim, smoothing, threads):
+def organa_run(organa, nifti, outdir, decim, smoothing, threads, extra=()):
     names = ",".join("%d=%s" % kv for kv in LABEL_NAMES.items())
     cmd = [organa, "mesh", "--labels", nifti, "--out", outdir, "--smoothing", str(smoothing),
-           "--decimate", str(decim), "--names", names]
+           "--decimate", str(decim), "--names", names, *extra]
     if threads:
         cmd += ["--threads", str(threads)]
     t0 = time.perf_counter()
@@ -97,6 +101,18 @@ def organa_meshes(mb, outdir):
     return res
 
 
+def use_label_map(mb, path, work):
+    """Point mesh_bench's globals (affine, spacing) at a NIfTI label map; returns (IJK array, path)."""
+    import nibabel as nib
+    os.makedirs(work, exist_ok=True)
+    if os.path.exists(os.path.join(work, "primitives.json")):
+        raise SystemExit(f"{work} holds the research phantom's primitives.json: use another --work folder")
+    img = nib.load(path)
+    mb.AFFINE = np.asarray(img.affine, float)
+    mb.SPACING = tuple(float(z) for z in img.header.get_zooms()[:3])
+    return np.asanyarray(img.dataobj).astype(np.uint8), os.path.abspath(path)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
@@ -109,15 +125,29 @@ def main():
     ap.add_argument("--vtk-passband", type=float, default=0.01)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--labels", default=None, help="a NIfTI label map to use instead of the research phantom")
+    ap.add_argument("--equal-settings", action="store_true",
+                    help="same smoothing on both sides: VTK gets Slicer's mapping of --smoothing (pass band "
+                         "10^(-4f), 20+40f iterations) and Organa --uniform-smoothing (no gentler vessel default)")
+    ap.add_argument("--organa-arg", action="append", default=[],
+                    help="extra argument for organa mesh, e.g. --organa-arg=--no-volume-correction (repeatable)")
     a = ap.parse_args()
+    extra = list(a.organa_arg)
+    if a.equal_settings:
+        a.vtk_iters = int(round(20 + 40 * a.smoothing))
+        a.vtk_passband = 10 ** (-4 * a.smoothing)
+        extra.append("--uniform-smoothing")
     os.environ["MESHBENCH_DIR"] = a.work
     sys.path.insert(0, os.path.abspath(a.research))
     import mesh_bench as mb
     mb.WORK = a.work
-    if not os.path.exists(os.path.join(a.work, "labels.nii.gz")):
-        mb.make_data()
-    vol = mb.load()
-    nifti = os.path.join(a.work, "labels.nii.gz")
+    if a.labels:
+        vol, nifti = use_label_map(mb, a.labels, a.work)
+    else:
+        if not os.path.exists(os.path.join(a.work, "labels.nii.gz")):
+            mb.make_data()
+        vol = mb.load()
+        nifti = os.path.join(a.work, "labels.nii.gz")
     from vtkmodules.vtkCommonCore import vtkSMPTools
     vtkSMPTools.SetBackend("Sequential")
 
@@ -129,7 +159,8 @@ def main():
     runs = {}
     for threads in (1, None):
         key = "1 thread" if threads == 1 else "all cores"
-        rs = [organa_run(a.organa, nifti, organa_dir, a.decimate, a.smoothing, threads) for _ in range(a.reps)]
+        rs = [organa_run(a.organa, nifti, organa_dir, a.decimate, a.smoothing, threads, extra)
+              for _ in range(a.reps)]
         runs[key] = min(rs, key=lambda r: r["mesh_s"])
     ours = organa_meshes(mb, organa_dir)
     quality = {"vtk": {}, "organa": {}}
@@ -137,7 +168,8 @@ def main():
         quality["vtk"][LABEL_NAMES[L]] = mb.score(vol, L, *vtk_out[L])
         quality["organa"][LABEL_NAMES[L]] = mb.score(vol, L, *ours[L])
     result = {"vtk_wall_s": vtk_wall, "vtk_cpu_s": vtk_cpu, "organa": runs, "quality": quality,
-              "decimate": a.decimate, "smoothing": a.smoothing, "loadavg": os.getloadavg()[0]}
+              "decimate": a.decimate, "smoothing": a.smoothing,
+              "vtk_iters": a.vtk_iters, "vtk_passband": a.vtk_passband, "organa_extra": extra, "loadavg": os.getloadavg()[0]}
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(result, fh, indent=1)
