@@ -184,7 +184,52 @@ def evaluate(model: dict, model_folder: Path, work: Path, env: dict) -> dict:
     return result
 
 
+README_HEAD = """# Bundled nnU-Net models
+
+Genuine nnU-Net v2 results folders, trained on Organa's phantoms with the real nnunetv2 on a CPU by
+`tools/models/train_models.py` (pinned versions in `tools/models/requirements-models.txt`: nnunetv2 2.8.1,
+torch 2.15.0). The layout is exactly what `nnUNetv2_train` writes (`dataset.json`, `plans.json`,
+`dataset_fingerprint.json`, `fold_0/checkpoint_final.pth`); the checkpoints have their optimizer state removed
+(`optimizer_state = None`) and stay loadable by `nnUNetPredictor`. Networks are small on purpose
+(`features_per_stage` divided by 4 in a custom `OrganaPlans` plans file) and trained briefly (`nnUNetTrainer`,
+fold 0, epochs x iterations below), so they are test and demonstration models, not clinical ones.
+
+Re-create (from the repository root; a venv with requirements-models.txt; CPU; minutes to an hour per model):
+
+    swift build -c release --product organa
+    python tools/models/train_models.py [--only vessels,ureter]
+
+`evaluation.json` in each folder holds the Dice per structure of `nnUNetPredictor` (fold 0, mirroring off,
+tile step 0.5, Gaussian weighting) on three phantoms never seen in training (seeds 9001-9003, default phantom
+size and spacing) against the phantom's ground truth. This file is regenerated from those by
+`python tools/models/train_models.py --readme-only`.
+
+"""
+
+
+def write_readme(models_root: Path) -> None:
+    """models/README.md: the fixed text above and one table row per model folder."""
+    rows = ["| model | configuration | spacing (mm, z y x) | patch | features | training | checkpoint | "
+            "Dice per structure (mean of 3 unseen phantoms) |", "|---|---|---|---|---|---|---:|---|"]
+    planned = {m["name"]: m for m in MODELS}
+    for folder in sorted(p for p in models_root.iterdir() if (p / "plans.json").exists()):
+        model = planned.get(folder.name, {})
+        plans = json.loads((folder / "plans.json").read_text())
+        config = plans["configurations"][model.get("configuration", "3d_fullres")]
+        features = config["architecture"]["arch_kwargs"]["features_per_stage"]
+        evaluation = json.loads((folder / "evaluation.json").read_text()) if (folder / "evaluation.json").exists() else {}
+        dice = ", ".join(f"{k} {v:.3f}" + (" (weak: < 0.8, needs longer training)" if v < 0.8 else "")
+                         for k, v in evaluation.get("mean_dice", {}).items()) or "not evaluated"
+        size = (folder / "fold_0" / "checkpoint_final.pth").stat().st_size / 1e6
+        training = f"{model.get('epochs', '?')} x {model.get('iterations', '?')}"
+        rows.append(f"| `{folder.name}` | {model.get('configuration', '?')} | "
+                    f"{' x '.join(f'{v:g}' for v in config['spacing'])} | {' x '.join(map(str, config['patch_size']))} | "
+                    f"{features[0]}-{features[-1]} | {training} | {size:.1f} MB | {dice} |")
+    (models_root / "README.md").write_text(README_HEAD + "\n".join(rows) + "\n")
+
+
 def main() -> int:
+    global ORGANA
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated model names (default: all)")
     parser.add_argument("--work", default="/tmp/organa-models", help="scratch folder for nnUNet_raw/preprocessed/results")
@@ -192,7 +237,13 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true",
                         help="check the pipeline end to end in minutes: 5 cases, 1 epoch of 2 iterations, "
                              "models written under --work instead of models/")
+    parser.add_argument("--readme-only", action="store_true", help="only regenerate models/README.md")
+    parser.add_argument("--organa", default=str(ORGANA), help="the organa binary that writes the phantoms")
     args = parser.parse_args()
+    if args.readme_only:
+        write_readme(REPO / "models")
+        return 0
+    ORGANA = Path(args.organa)
     if not ORGANA.exists():
         sys.exit(f"{ORGANA} is missing: run `swift build -c release --product organa` first")
     work = Path(args.work)
@@ -211,6 +262,8 @@ def main() -> int:
         else:
             folder = models_root / model["name"]
         evaluate(model, folder, work, env)
+    if not args.smoke:
+        write_readme(models_root)
     return 0
 
 
