@@ -1,0 +1,196 @@
+import ArrayCore
+import LabelOps
+import VolumeCore
+
+/// One side's working region: the organ's bounding box grown by the fat distance, with per-voxel data.
+struct SideRegion {
+    var side: BodySide
+    /// The region in the full grid.
+    var box: IndexBox
+    /// Squared distance (mm²) to this side's organ (kidney ∪ tumour), `[z][y][x]` within `box`.
+    var squaredDistance: [Double]
+    /// The slice-wise convex hull of this side's kidney (parenchyma + sinus) within `box`.
+    var hull: [UInt8]
+    /// Input labels within `box`.
+    var labels: [UInt8]
+    /// Fat candidates that qualify as PRF of this side before the two sides compete.
+    var candidate: [UInt8]
+}
+
+/// The steps of `perirenalFatMask`.
+struct FatMaskBuilder {
+    let labels: Volume<UInt8>
+    let fatCandidate: Volume<UInt8>
+    let options: FatMaskOptions
+
+    /// Kidney ∪ tumour of each side as a full-grid volume (1 kidney, 2 tumour), sides without organ left out.
+    func organBySide() throws(PostProcessingError) -> [(side: BodySide, organ: Volume<UInt8>, kidney: Volume<UInt8>)] {
+        let (kidney, tumor) = (options.labels.kidney, options.labels.tumor)
+        let organ = labels.map { $0 == kidney || $0 == tumor ? UInt8(1) : 0 }
+        let labeling = try labelOp("organ components") { () throws(LabelOpsError) in
+            try connectedComponents(organ, connectivity: .twentySix)
+        }
+        guard labeling.count > 0 else { return [] }
+        let plane = options.sideSplit.planeX(geometry: labels.geometry, size: labels.size)
+        let sideOf = [BodySide?](
+            [nil] + labeling.statistics().map { options.sideSplit.side(of: $0.centroidWorld, planeX: plane) })
+        return BodySide.allCases.compactMap { side in
+            guard sideOf.contains(side) else { return nil }
+            var part = Volume(size: labels.size, geometry: labels.geometry, repeating: UInt8(0))
+            var kidneyPart = part
+            for index in 0..<part.voxelCount where sideOf[Int(labeling.labels.voxels.elements[index])] == side {
+                part.voxels.elements[index] = 1
+                if labels.voxels.elements[index] == kidney { kidneyPart.voxels.elements[index] = 1 }
+            }
+            return (side, part, kidneyPart)
+        }
+    }
+
+    /// The working region and PRF candidates of one side.
+    func sideRegion(_ side: BodySide, organ: Volume<UInt8>, kidney: Volume<UInt8>) -> SideRegion {
+        let spacing = labels.geometry.spacing
+        let organBox = organ.boundingBox { $0 != 0 } ?? IndexBox(size: .zero)
+        let reach = SIMD3(
+            Int(options.distanceMM / spacing.x) + 1, Int(options.distanceMM / spacing.y) + 1,
+            Int(options.distanceMM / spacing.z) + 1)
+        let box = IndexBox(
+            lower: pointwiseMax(organBox.lower &- reach, .zero),
+            upper: pointwiseMin(organBox.upper &+ reach, labels.size))
+        let organCrop = elements(organ, box)
+        let squared = squaredDistanceField(size: box.size, spacing: spacing) { organCrop[$0] != 0 }
+        let kidneyCrop = cropped(kidney, box)
+        let hull = sliceConvexHull(kidneyCrop).voxels.elements
+        let labelCrop = elements(labels, box)
+        let fatCrop = elements(fatCandidate, box)
+        let limit = options.distanceMM * options.distanceMM
+        let excludeHull = options.sinus == .sliceConvexHull
+        let fatLabel = options.labels.fat
+        var candidate = [UInt8](repeating: 0, count: squared.count)
+        for p in 0..<candidate.count
+        where fatCrop[p] != 0 && (labelCrop[p] == 0 || (fatLabel != 0 && labelCrop[p] == fatLabel))
+            && squared[p] <= limit && !(excludeHull && hull[p] != 0)
+        {
+            candidate[p] = 1
+        }
+        return SideRegion(
+            side: side, box: box, squaredDistance: squared, hull: hull, labels: labelCrop, candidate: candidate)
+    }
+
+    /// Paints each side's candidates, a voxel claimed by both going to the nearer organ (left on a tie).
+    func assemble(_ regions: [SideRegion]) -> Volume<UInt8> {
+        var mask = Volume(size: labels.size, geometry: labels.geometry, repeating: UInt8(0))
+        for (r, region) in regions.enumerated() {
+            forEachVoxel(in: region.box) { local, i, j, k in
+                guard region.candidate[local] != 0 else { return }
+                for (o, other) in regions.enumerated() where o != r {
+                    guard let otherLocal = localIndex(i, j, k, in: other.box) else { continue }
+                    let mine = region.squaredDistance[local]
+                    let theirs = other.squaredDistance[otherLocal]
+                    if theirs < mine || (theirs == mine && other.side == .left) { return }
+                }
+                mask[i, j, k] = FatSideLabel.value(region.side)
+            }
+        }
+        return mask
+    }
+
+    /// Applies the connectivity rule and the minimum component volume inside the union of the regions.
+    func cleaned(_ mask: Volume<UInt8>, regions: [SideRegion]) throws(PostProcessingError) -> Volume<UInt8> {
+        var union = regions[0].box
+        for region in regions.dropFirst() {
+            union = IndexBox(
+                lower: pointwiseMin(union.lower, region.box.lower), upper: pointwiseMax(union.upper, region.box.upper))
+        }
+        var crop: Volume<UInt8>
+        do {
+            crop = try mask.cropped(to: union)
+        } catch {
+            return mask
+        }
+        if options.requireConnectionToOrgan {
+            let labeling = try labelOp("fat components") { () throws(LabelOpsError) in
+                try connectedComponents(crop, connectivity: .twentySix)
+            }
+            var seeded = [Bool](repeating: false, count: labeling.count + 1)
+            let seedLimit = options.seedDistanceMM * options.seedDistanceMM
+            for region in regions {
+                forEachVoxel(in: region.box) { local, i, j, k in
+                    guard region.squaredDistance[local] <= seedLimit else { return }
+                    let g = crop.linearIndex(i - union.lower.x, j - union.lower.y, k - union.lower.z)
+                    if crop.voxels.elements[g] == FatSideLabel.value(region.side) {
+                        seeded[Int(labeling.labels.voxels.elements[g])] = true
+                    }
+                }
+            }
+            for g in 0..<crop.voxelCount where !seeded[Int(labeling.labels.voxels.elements[g])] {
+                crop.voxels.elements[g] = 0
+            }
+        }
+        if options.minimumComponentMM3 > 0 {
+            crop = try labelOp("small fat components") { () throws(LabelOpsError) in
+                try removeSmallComponents(crop, minimumVolumeMM3: options.minimumComponentMM3).labelMap
+            }
+        }
+        var out = mask
+        forEachVoxel(in: union) { local, i, j, k in out[i, j, k] = crop.voxels.elements[local] }
+        return out
+    }
+
+    /// Volume, mean HU, border contact and posterior thickness of one side.
+    func measure(
+        _ region: SideRegion, mask: Volume<UInt8>, hu: Volume<Int16>?, warnings: inout [String]
+    ) -> SideFatMeasurements {
+        let value = FatSideLabel.value(region.side)
+        var count = 0
+        var huSum = 0.0
+        var touches = false
+        let s = mask.size
+        var sideMask = [UInt8](repeating: 0, count: region.candidate.count)
+        forEachVoxel(in: region.box) { local, i, j, k in
+            guard mask[i, j, k] == value else { return }
+            count += 1
+            sideMask[local] = 1
+            if let hu { huSum += Double(hu[i, j, k]) }
+            if i == 0 || j == 0 || k == 0 || i == s.x - 1 || j == s.y - 1 || k == s.z - 1 { touches = true }
+        }
+        let thickness = measurePosteriorThickness(
+            region: region, fat: sideMask, geometry: labels.geometry, veinLabel: options.labels.vein,
+            warnings: &warnings)
+        return SideFatMeasurements(
+            side: region.side, voxelCount: count, volumeML: Double(count) * labels.geometry.voxelVolumeMM3 / 1000,
+            meanHU: hu != nil && count > 0 ? huSum / Double(count) : nil, posteriorThickness: thickness,
+            touchesBorder: touches)
+    }
+}
+
+/// The voxels of `box` as a contiguous `[z][y][x]` array.
+func elements(_ volume: Volume<UInt8>, _ box: IndexBox) -> [UInt8] {
+    do {
+        return try volume.cropped(to: box).voxels.elements
+    } catch {
+        return []
+    }
+}
+
+/// Calls `body(local, i, j, k)` for every voxel of `box` in raster order.
+@inline(__always)
+func forEachVoxel(in box: IndexBox, _ body: (Int, Int, Int, Int) -> Void) {
+    var local = 0
+    for k in box.lower.z..<box.upper.z {
+        for j in box.lower.y..<box.upper.y {
+            for i in box.lower.x..<box.upper.x {
+                body(local, i, j, k)
+                local += 1
+            }
+        }
+    }
+}
+
+/// Position of (i, j, k) in `box`'s `[z][y][x]` array, or nil outside.
+@inline(__always)
+func localIndex(_ i: Int, _ j: Int, _ k: Int, in box: IndexBox) -> Int? {
+    guard i >= box.lower.x, j >= box.lower.y, k >= box.lower.z, i < box.upper.x, j < box.upper.y, k < box.upper.z
+    else { return nil }
+    let s = box.size
+    return ((k - box.lower.z) * s.y + (j - box.lower.y)) * s.x + (i - box.lower.x)
+}
