@@ -41,8 +41,10 @@ let package = Package(
         .target(
             name: "PostProcessing", dependencies: ["LabelOps", "VolumeCore", "ArrayCore"],
             swiftSettings: sharedSwiftSettings),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "NNLayers", dependencies: ["ArrayCore", "COpenBLAS"], swiftSettings: sharedSwiftSettings),
         .target(
-            name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore", "CZlib"],
+            name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore", "NNLayers", "CZlib"],
             swiftSettings: sharedSwiftSettings),
         // L6
         .executableTarget(
@@ -94,6 +96,12 @@ let package = Package(
         .testTarget(
             name: "PhantomTests",
             dependencies: ["Phantom", "OrganaTestSupport"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "NNLayersTests",
+            dependencies: ["NNLayers", "OrganaTestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

@@ -13,12 +13,13 @@ declare -A allowed=(
   [LabelOps]="ArrayCore VolumeCore"
   [PostProcessing]="ArrayCore VolumeCore LabelOps"
   [Phantom]="ArrayCore VolumeCore NiftiIO"
-  [NNUNetRuntime]="ArrayCore VolumeCore CZlib"
+  [NNLayers]="ArrayCore COpenBLAS"
+  [NNUNetRuntime]="ArrayCore VolumeCore NNLayers CZlib"
   [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO Meshing"
   [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing"
 )
-domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNUNetRuntime"
-organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNUNetRuntime OrganaTestSupport CZlib CDeflate organa"
+domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime"
+organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime OrganaTestSupport CZlib CDeflate COpenBLAS organa"
 status=0
 for target in "${!allowed[@]}"; do
   [ -d "Sources/$target" ] || continue

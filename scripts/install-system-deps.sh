@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Install the Debian packages Organa builds against (libdeflate, zlib, pkg-config), if missing.
+# Install the Debian packages Organa builds against (libdeflate, zlib, OpenBLAS, pkg-config), if missing.
 # Idempotent and quiet when everything is present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
 missing=()
 pkg-config --exists libdeflate 2>/dev/null || missing+=(libdeflate-dev)
 pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
+pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
