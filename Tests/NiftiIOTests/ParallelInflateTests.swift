@@ -254,6 +254,67 @@ import VolumeCore
         }
     }
 
+    /// Seeded mutation fuzzing of the two-thread inflater: random byte changes, truncations and spliced
+    /// copies at random split points. Whatever it accepts must be the original bytes (the CRC-32 and size are
+    /// checked), everything else must be `.failed`; no crash, no read or write out of bounds (run it under
+    /// `swift test --sanitize=address` with more iterations: ORGANA_FUZZ_ITERATIONS, default 60).
+    @Test func mutatedStreamsAreRejectedOrExact() throws {
+        let iterations = ProcessInfo.processInfo.environment["ORGANA_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 60
+        let original = Self.ctLike(slices: 16, side: 224, seed: 11)
+        let streams = [Self.zlibGzip(original, level: 6), Self.zlibGzip(original, level: 1)]
+        for stream in streams {  // undamaged, both streams take the two-thread path: the fuzzing reaches it
+            #expect(Self.parallel(stream, original: original).0 == .parallel)
+        }
+        var generator = Seeded(state: 2026)
+        for trial in 0..<iterations {
+            var damaged = streams[trial % 2]
+            switch generator.next() % 4 {
+            case 0:  // a few bytes changed anywhere
+                for _ in 0..<(1 + generator.next() % 4) {
+                    damaged[Int(generator.next() % UInt64(damaged.count))] ^= UInt8(1 + generator.next() % 255)
+                }
+            case 1:  // one bit flipped in the deflate data
+                let index = 10 + Int(generator.next() % UInt64(damaged.count - 18))
+                damaged[index] ^= UInt8(1) << (generator.next() % 8)
+            case 2:  // cut short
+                damaged = Array(damaged.prefix(Int(generator.next() % UInt64(damaged.count))))
+            default:  // a run of bytes copied from elsewhere in the stream
+                let length = 1 + Int(generator.next() % 64)
+                let from = Int(generator.next() % UInt64(damaged.count - length))
+                let to = Int(generator.next() % UInt64(damaged.count - length))
+                damaged.replaceSubrange(to..<(to + length), with: damaged[from..<(from + length)])
+            }
+            let split = 0.2 + Double(generator.next() % 60) / 100
+            let outcome = Self.parallelOutcome(damaged, original: original, split: split, wait: trial % 3 != 0)
+            #expect(outcome.accepted == false || outcome.equal, "trial \(trial): accepted wrong bytes")
+        }
+    }
+
+    /// `ParallelGzip.inflate` at a given split: whether it accepted the stream, and whether the bytes match.
+    static func parallelOutcome(
+        _ compressed: [UInt8], original: [UInt8], split: Double, wait: Bool
+    )
+        -> (accepted: Bool, equal: Bool)
+    {
+        let outputCount = original.count - headerCount
+        var header = [UInt8](repeating: 0, count: headerCount)
+        let output = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: outputCount + ParallelGzip.slackBytes(outputCount: outputCount), alignment: 64)
+        defer { output.deallocate() }
+        let outcome = compressed.withUnsafeBytes { input in
+            header.withUnsafeMutableBytes { headerBytes in
+                ParallelGzip.inflate(
+                    input, header: headerBytes, output: output, outputCount: outputCount, splitFraction: split,
+                    waitForSecond: wait)
+            }
+        }
+        if case .failed = outcome { return (false, false) }
+        let equal =
+            header[...] == original[0..<headerCount]
+            && original.withUnsafeBytes { memcmp($0.baseAddress! + headerCount, output.baseAddress!, outputCount) == 0 }
+        return (true, equal)
+    }
+
     /// Whether libdeflate decodes `compressed` to `original` (damage that changes nothing is possible).
     static func sameAfterDamage(_ compressed: [UInt8], _ original: [UInt8]) -> Bool {
         var output = [UInt8](repeating: 0, count: original.count)
