@@ -46,11 +46,15 @@ let package = Package(
         .target(
             name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore", "NNLayers", "CZlib"],
             swiftSettings: sharedSwiftSettings),
+        // Seeded mutation fuzzer for the checkpoint unpickler (a long run; the test suite runs a short one).
+        .executableTarget(
+            name: "nnunet-pickle-fuzz", dependencies: ["NNUNetRuntime"], swiftSettings: sharedSwiftSettings),
         // L6
         .executableTarget(
             name: "organa",
             dependencies: [
-                "NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", argumentParser,
+                "NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", "NNLayers", "NNUNetRuntime",
+                argumentParser,
             ],
             swiftSettings: sharedSwiftSettings
         ),

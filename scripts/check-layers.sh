@@ -16,7 +16,8 @@ declare -A allowed=(
   [NNLayers]="ArrayCore COpenBLAS"
   [NNUNetRuntime]="ArrayCore VolumeCore NNLayers CZlib"
   [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO Meshing"
-  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing"
+  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime"
+  [nnunet-pickle-fuzz]="NNUNetRuntime"
 )
 domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime"
 organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime OrganaTestSupport CZlib CDeflate COpenBLAS organa"

@@ -1,7 +1,7 @@
 /// A value produced by `Unpickler`. Nothing in it is executable: callables are names, and the only "calls"
 /// the unpickler materialises are `OrderedDict()` (an empty dictionary) and `torch._utils._rebuild_tensor_v2`
 /// (a `TensorReference`); any other allowed call becomes `.opaque` with the callable's name.
-indirect enum PickleValue: Sendable {
+package indirect enum PickleValue: Sendable {
     case none
     case bool(Bool)
     case int(Int)
@@ -44,7 +44,7 @@ indirect enum PickleValue: Sendable {
 }
 
 /// A pickle list; a reference type because the memo and the stack share it while APPENDS fill it.
-final class PickleList: @unchecked Sendable {
+package final class PickleList: @unchecked Sendable {
     var items: [PickleValue] = []
     /// Nesting depth (1 + deepest item), maintained by the unpickler.
     var depth = 1
@@ -53,7 +53,7 @@ final class PickleList: @unchecked Sendable {
 }
 
 /// A pickle dict (insertion-ordered); a reference type for the same reason as `PickleList`.
-final class PickleDict: @unchecked Sendable {
+package final class PickleDict: @unchecked Sendable {
     var entries: [(key: PickleValue, value: PickleValue)] = []
     private var stringKeys: [String: Int] = [:]
     /// Nesting depth (1 + deepest key or value), maintained by the unpickler.
@@ -78,21 +78,21 @@ final class PickleDict: @unchecked Sendable {
 }
 
 /// A `module.name` global from the allow-list.
-struct PickleGlobal: Sendable, Equatable, CustomStringConvertible {
+package struct PickleGlobal: Sendable, Equatable, CustomStringConvertible {
     var module: String
     var name: String
-    var description: String { "\(module).\(name)" }
+    package var description: String { "\(module).\(name)" }
 }
 
 /// `('storage', torch.FloatStorage, key, location, numel)` from a BINPERSID: a zip member `data/<key>`.
-struct StorageReference: Sendable, Equatable {
+package struct StorageReference: Sendable, Equatable {
     var dtype: TensorDType
     var key: String
     var elementCount: Int
 }
 
 /// `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)`, not yet read from the archive.
-struct TensorReference: Sendable, Equatable {
+package struct TensorReference: Sendable, Equatable {
     var storage: StorageReference
     var offset: Int
     var shape: [Int]
@@ -100,7 +100,7 @@ struct TensorReference: Sendable, Equatable {
 }
 
 /// Element types of torch storages.
-enum TensorDType: String, Sendable, CaseIterable {
+package enum TensorDType: String, Sendable, CaseIterable {
     case float32 = "FloatStorage"
     case float16 = "HalfStorage"
     case bfloat16 = "BFloat16Storage"

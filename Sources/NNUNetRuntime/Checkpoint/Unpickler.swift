@@ -15,7 +15,7 @@
 // Reference: CPython Lib/pickletools.py (opcode table), Modules/_pickle.c (semantics of MARK, memo, BUILD).
 
 /// Parses one pickle; see the design header.
-struct Unpickler {
+package struct Unpickler {
     /// Globals a checkpoint may name. Storage classes are handled separately (`TensorDType`).
     static let allowedGlobals: Set<String> = [
         "collections.OrderedDict",
@@ -51,7 +51,7 @@ struct Unpickler {
     }
 
     /// Parses `bytes` up to STOP and returns the top-level value.
-    static func parse(_ bytes: [UInt8]) throws(NNUNetError) -> PickleValue {
+    package static func parse(_ bytes: [UInt8]) throws(NNUNetError) -> PickleValue {
         guard bytes.count <= maximumLength else {
             throw NNUNetError(.limitExceeded, "pickle of \(bytes.count) bytes exceeds \(maximumLength) bytes")
         }
