@@ -68,7 +68,7 @@ public struct TransposedConvolution: Sendable {
         var output = try makeMap(outGrid, layer: name)
         let voxels = inGrid.voxels
         let rows = outputChannels * kernel.0 * kernel.1 * kernel.2
-        var column = [Float](repeating: 0, count: rows * voxels)
+        var column = scratch(count: rows * voxels)  // the GEMM (beta 0) writes every element
         weight.elements.withUnsafeBufferPointer { w in
             input.elements.withUnsafeBufferPointer { x in
                 column.withUnsafeMutableBufferPointer { col in

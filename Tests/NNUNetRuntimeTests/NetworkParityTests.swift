@@ -83,6 +83,9 @@ struct NetworkParityTests {
             var fold: String
             var input_shape: [Int]
             var logits_shape: [Int]
+            var patch_size: [Int]
+            var flops_per_patch: Double
+            var parameters: Int
         }
         let meta = try JSONDecoder().decode(
             Meta.self, from: Data(contentsOf: URL(fileURLWithPath: fixture + "/meta.json")))
@@ -90,6 +93,8 @@ struct NetworkParityTests {
         guard BundledModels.available(model) else { return }
         let folder = try ModelFolder(path: BundledModels.folder(model))
         let (unet, _) = try folder.network(fold: meta.fold, configuration: meta.configuration)
+        #expect(unet.floatingPointOperations(tile: meta.patch_size) == meta.flops_per_patch)
+        #expect(unet.architecture.parameterCount == meta.parameters)
         let input = try NDArray(shape: meta.input_shape, elements: CheckpointFixtures.floats(fixture + "/input.f32"))
         let logits = try unet(input)
         #expect(logits.shape == meta.logits_shape)
