@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "NiftiIO", targets: ["NiftiIO"]),
         .library(name: "VolumeCore", targets: ["VolumeCore"]),
         .library(name: "ArrayCore", targets: ["ArrayCore"]),
+        .library(name: "LabelOps", targets: ["LabelOps"]),
+        .library(name: "PostProcessing", targets: ["PostProcessing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0")

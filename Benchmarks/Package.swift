@@ -44,5 +44,18 @@ let package = Package(
             ],
             path: "Sources/nifti-compare"
         ),
+        // Times Organa's LabelOps and post-processing on a label map, prints JSON (driven by
+        // tools/bench/compare_labelops.py, which times cc3d and scipy in the same run).
+        .executableTarget(
+            name: "labelops-compare",
+            dependencies: [
+                .product(name: "LabelOps", package: "Organa"),
+                .product(name: "PostProcessing", package: "Organa"),
+                .product(name: "NiftiIO", package: "Organa"),
+                .product(name: "VolumeCore", package: "Organa"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/labelops-compare"
+        ),
     ]
 )

@@ -2,8 +2,8 @@
 //
 // Algorithm: a hole is background that cannot reach the grid's border through background. 3-D: label the
 // background's connected components (`connectedComponents` on the inverted mask) and fill every component
-// that does not touch a face of the grid. 2-D: the same per slice along a chosen axis with a 4-connected
-// flood fill from the slice's edges, slices in parallel.
+// that does not touch a face of the grid, working on the mask's bounding box plus one voxel. 2-D: the same
+// per slice along a chosen axis with a 4-connected flood fill from the slice's edges, slices in parallel.
 // Conventions: scipy's `binary_fill_holes` — the background is 6-connected in 3-D and 4-connected in 2-D by
 // default (scipy's default structure). Masks are non-zero = inside; results are 0/1.
 // Limits: a cavity open to the border through a one-voxel channel is not a hole (as in scipy).
@@ -11,26 +11,37 @@ public import ArrayCore
 public import VolumeCore
 
 /// Fills the holes of `mask` in 3-D (scipy `binary_fill_holes`; background connectivity 6 by default).
+/// Works on the mask's bounding box plus one voxel (all the outside is one background region there, as on the
+/// full grid), so the cost follows the mask, not the grid.
 public func fillHoles(
     _ mask: Volume<UInt8>, backgroundConnectivity: Connectivity = .six
 ) throws(LabelOpsError) -> Volume<UInt8> {
-    let inverted = mask.map { $0 == 0 ? UInt8(1) : 0 }
+    guard let box = nonZeroBox(mask) else { return binarised(mask) }
+    let region = grown(box, by: SIMD3(repeating: 1), clippedTo: mask.size)
+    let local = extract(mask, region)
+    let s = region.size
+    var inverted = zeroLabelMap(size: s, geometry: mask.geometry)
+    inverted.voxels.elements = local.map { $0 == 0 ? 1 : 0 }
     let labeling = try connectedComponents(inverted, connectivity: backgroundConnectivity)
-    var touchesBorder = [Bool](repeating: false, count: labeling.count + 1)
-    for component in labeling.statistics() {
-        let box = component.boundingBox
-        let s = mask.size
-        if (0..<3).contains(where: { box.lower[$0] == 0 || box.upper[$0] == s[$0] }) {
-            touchesBorder[component.id] = true
+    // A background component is not a hole when it reaches a face of the grid (or of the region, whose
+    // margin is background connected to everything outside).
+    var open = [Bool](repeating: false, count: labeling.count + 1)
+    labeling.labels.voxels.elements.withUnsafeBufferPointer { ids in
+        for k in 0..<s.z {
+            for j in 0..<s.y {
+                let row = (k * s.y + j) * s.x
+                if k == 0 || k == s.z - 1 || j == 0 || j == s.y - 1 {
+                    for i in 0..<s.x { open[Int(ids[row + i])] = true }
+                } else {
+                    open[Int(ids[row])] = true
+                    open[Int(ids[row + s.x - 1])] = true
+                }
+            }
         }
     }
-    var output = binarised(mask)
-    output.voxels.elements.withUnsafeMutableBufferPointer { out in
-        labeling.labels.voxels.elements.withUnsafeBufferPointer { ids in
-            for index in 0..<out.count where ids[index] != 0 && !touchesBorder[Int(ids[index])] { out[index] = 1 }
-        }
+    return labeling.labels.voxels.elements.withUnsafeBufferPointer { ids in
+        inserted(into: mask, region) { index in local[index] != 0 || !open[Int(ids[index])] }
     }
-    return output
 }
 
 /// Fills the holes of `mask` in each 2-D slice perpendicular to `axis` (0 = x, 1 = y, 2 = z: axial

@@ -74,7 +74,7 @@ public func mergeLabelMaps(
         }
         tables.append(table)
     }
-    var output = Volume(size: first.labelMap.size, geometry: first.labelMap.geometry, repeating: UInt8(0))
+    var output = zeroLabelMap(size: first.labelMap.size, geometry: first.labelMap.geometry)
     var contested = [Int](repeating: 0, count: 256 * 256)
     output.voxels.elements.withUnsafeMutableBufferPointer { out in
         for (source, table) in zip(sources, tables) {

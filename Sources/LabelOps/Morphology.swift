@@ -17,7 +17,7 @@ public import VolumeCore
 /// - Throws: `LabelOpsError.invalidParameter` for a negative or non-finite radius.
 public func dilate(_ mask: Volume<UInt8>, radiusMM: Double) throws(LabelOpsError) -> Volume<UInt8> {
     try validateRadius(radiusMM)
-    guard let box = mask.boundingBox(where: { $0 != 0 }) else { return binarised(mask) }
+    guard let box = nonZeroBox(mask) else { return binarised(mask) }
     let reach = reachInVoxels(radiusMM, spacing: mask.geometry.spacing)
     let region = grown(box, by: reach, clippedTo: mask.size)
     let local = extract(mask, region)
@@ -33,7 +33,7 @@ public func erode(
     _ mask: Volume<UInt8>, radiusMM: Double, outsideIsBackground: Bool = true
 ) throws(LabelOpsError) -> Volume<UInt8> {
     try validateRadius(radiusMM)
-    guard let box = mask.boundingBox(where: { $0 != 0 }) else { return binarised(mask) }
+    guard let box = nonZeroBox(mask) else { return binarised(mask) }
     let region = grown(box, by: SIMD3(repeating: 1), clippedTo: mask.size)
     let local = extract(mask, region)
     let spacing = mask.geometry.spacing
@@ -124,7 +124,7 @@ func extract(_ volume: Volume<UInt8>, _ region: IndexBox) -> [UInt8] {
 
 /// A 0/1 volume on `template`'s grid: 1 where `isInside(local index)` holds inside `region`, 0 elsewhere.
 func inserted(into template: Volume<UInt8>, _ region: IndexBox, isInside: (Int) -> Bool) -> Volume<UInt8> {
-    var out = Volume(size: template.size, geometry: template.geometry, repeating: UInt8(0))
+    var out = zeroLabelMap(size: template.size, geometry: template.geometry)
     let rs = region.size
     out.voxels.elements.withUnsafeMutableBufferPointer { target in
         var position = 0
@@ -139,6 +139,11 @@ func inserted(into template: Volume<UInt8>, _ region: IndexBox, isInside: (Int) 
     return out
 }
 
+/// The box of the non-zero voxels.
+func nonZeroBox(_ mask: Volume<UInt8>) -> IndexBox? {
+    boundingBox(of: mask, values: Set(1...255))
+}
+
 func binarised(_ mask: Volume<UInt8>) -> Volume<UInt8> {
-    mask.map { $0 != 0 ? 1 : 0 }
+    binaryMask(of: mask, excluding: [0])
 }

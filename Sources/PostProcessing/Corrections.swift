@@ -51,8 +51,14 @@ public func correctLabelMap(
     var corrector = Corrector(map: labelMap, options: options)
     try corrector.keepLargestKidneyPerSide()
     try corrector.fillKidneyHoles()
-    try corrector.removeDistantTumor()
-    try corrector.dropFragments()
+    // One multi-label labelling serves both: removing tumour components leaves the others' components as they
+    // were.
+    let labeling = try labelOp("structure components") { () throws(LabelOpsError) in
+        try connectedComponents(corrector.map, connectivity: .twentySix)
+    }
+    let statistics = labeling.statistics()
+    corrector.removeDistantTumor(labeling: labeling, statistics: statistics)
+    corrector.dropFragments(labeling: labeling, statistics: statistics)
     return CorrectedLabelMap(labelMap: corrector.map, changes: corrector.changes, warnings: corrector.warnings)
 }
 
@@ -81,7 +87,7 @@ struct Corrector {
     mutating func keepLargestKidneyPerSide() throws(PostProcessingError) {
         guard options.keepLargestKidneyPerSide else { return }
         let (kidney, tumor) = (labels.kidney, labels.tumor)
-        let organ = map.map { $0 == kidney || $0 == tumor ? UInt8(1) : 0 }
+        let organ = binaryMask(of: map, values: [kidney, tumor])
         let labeling = try labelOp("kidney components") { () throws(LabelOpsError) in
             try connectedComponents(organ, connectivity: .twentySix)
         }
@@ -95,16 +101,17 @@ struct Corrector {
             }
         }
         var removed = 0
-        var droppedComponents = Set<UInt32>()
+        var dropped = [Bool](repeating: false, count: labeling.count + 1)
         map.voxels.elements.withUnsafeMutableBufferPointer { values in
             labeling.labels.voxels.elements.withUnsafeBufferPointer { ids in
                 for index in 0..<values.count where values[index] == kidney && !kept[Int(ids[index])] {
                     values[index] = 0
                     removed += 1
-                    droppedComponents.insert(ids[index])
+                    dropped[Int(ids[index])] = true
                 }
             }
         }
+        let droppedComponents = dropped.filter { $0 }
         if labeling.count == 0 { warnings.append("no kidney or tumour voxels: kidney corrections had nothing to do") }
         record("keepLargestKidneyPerSide", kidney, components: droppedComponents.count, removed: removed, added: 0)
     }
@@ -112,7 +119,7 @@ struct Corrector {
     mutating func fillKidneyHoles() throws(PostProcessingError) {
         guard options.kidneyHoleFill != .none else { return }
         let (kidney, tumor) = (labels.kidney, labels.tumor)
-        guard let box = map.boundingBox(where: { $0 == kidney || $0 == tumor }) else {
+        guard let box = boundingBox(of: map, values: [kidney, tumor]) else {
             record("fillKidneyHoles", kidney, components: 0, removed: 0, added: 0)
             return
         }
@@ -120,7 +127,7 @@ struct Corrector {
         let region = IndexBox(
             lower: pointwiseMax(box.lower &- 1, .zero), upper: pointwiseMin(box.upper &+ 1, map.size))
         let crop = cropped(map, region)
-        let organ = crop.map { $0 == kidney || $0 == tumor ? UInt8(1) : 0 }
+        let organ = binaryMask(of: crop, values: [kidney, tumor])
         let fill = options.kidneyHoleFill
         let filled = try labelOp("kidney hole filling") { () throws(LabelOpsError) in
             fill == .threeD ? try fillHoles(organ) : try fillHolesSliceWise(organ, axis: 2)
@@ -135,37 +142,32 @@ struct Corrector {
         record("fillKidneyHoles", kidney, components: 0, removed: 0, added: added)
     }
 
-    mutating func removeDistantTumor() throws(PostProcessingError) {
+    mutating func removeDistantTumor(labeling: ComponentLabeling, statistics: [ComponentStatistics]) {
         guard let limit = options.tumorMaximumDistanceMM else { return }
         let (kidney, tumor) = (labels.kidney, labels.tumor)
-        let labeling = try labelOp("tumour components") { () throws(LabelOpsError) in
-            try connectedComponents(map.map { $0 == tumor ? UInt8(1) : 0 }, connectivity: .twentySix)
-        }
-        guard labeling.count > 0 else {
+        let tumours = statistics.filter { $0.value == tumor }
+        guard !tumours.isEmpty else {
             record("tumorNearKidney", tumor, components: 0, removed: 0, added: 0)
             return
         }
-        guard map.boundingBox(where: { $0 == kidney }) != nil else {
+        guard boundingBox(of: map, values: [kidney]) != nil else {
             warnings.append("no kidney voxels: tumour components were kept without a distance check")
             record("tumorNearKidney", tumor, components: 0, removed: 0, added: 0)
             return
         }
-        let far = labeling.statistics().filter { component in
+        let far = tumours.filter { component in
             !isWithin(limit, of: { $0 == kidney }, component: component, labeling: labeling)
         }
         let removed = zeroComponents(Set(far.map(\.id)), labeling: labeling)
         record("tumorNearKidney", tumor, components: far.count, removed: removed, added: 0)
     }
 
-    mutating func dropFragments() throws(PostProcessingError) {
+    mutating func dropFragments(labeling: ComponentLabeling, statistics: [ComponentStatistics]) {
         for rule in options.fragmentRules {
             let label = rule.label
-            let labeling = try labelOp("\(labels.name(of: label)) components") { () throws(LabelOpsError) in
-                try connectedComponents(map.map { $0 == label ? UInt8(1) : 0 }, connectivity: .twentySix)
-            }
-            let statistics = labeling.statistics()
-            let trunks = Set(statistics.filter { $0.volumeMM3 >= rule.minimumVolumeMM3 }.map(\.id))
-            let fragments = statistics.filter { !trunks.contains($0.id) }
+            let components = statistics.filter { $0.value == label }
+            let trunks = Set(components.filter { $0.volumeMM3 >= rule.minimumVolumeMM3 }.map(\.id))
+            let fragments = components.filter { !trunks.contains($0.id) }
             let dropped = fragments.filter { fragment in
                 trunks.isEmpty
                     || !isWithin(

@@ -17,50 +17,65 @@ struct SideRegion {
     var candidate: [UInt8]
 }
 
+/// One side's organ components in the organ labelling.
+struct OrganSide {
+    var side: BodySide
+    /// Box of the side's components.
+    var box: IndexBox
+    /// `onSide[id]`: component `id` belongs to this side.
+    var onSide: [Bool]
+    var labeling: ComponentLabeling
+}
+
 /// The steps of `perirenalFatMask`.
 struct FatMaskBuilder {
     let labels: Volume<UInt8>
     let fatCandidate: Volume<UInt8>
     let options: FatMaskOptions
 
-    /// Kidney ∪ tumour of each side as a full-grid volume (1 kidney, 2 tumour), sides without organ left out.
-    func organBySide() throws(PostProcessingError) -> [(side: BodySide, organ: Volume<UInt8>, kidney: Volume<UInt8>)] {
+    /// The organ (kidney ∪ tumour) components of each side: their ids and box; sides without organ left out.
+    func organBySide() throws(PostProcessingError) -> [OrganSide] {
         let (kidney, tumor) = (options.labels.kidney, options.labels.tumor)
-        let organ = labels.map { $0 == kidney || $0 == tumor ? UInt8(1) : 0 }
+        let organ = binaryMask(of: labels, values: [kidney, tumor])
         let labeling = try labelOp("organ components") { () throws(LabelOpsError) in
             try connectedComponents(organ, connectivity: .twentySix)
         }
         guard labeling.count > 0 else { return [] }
         let plane = options.sideSplit.planeX(geometry: labels.geometry, size: labels.size)
-        let sideOf = [BodySide?](
-            [nil] + labeling.statistics().map { options.sideSplit.side(of: $0.centroidWorld, planeX: plane) })
+        let statistics = labeling.statistics()
         return BodySide.allCases.compactMap { side in
-            guard sideOf.contains(side) else { return nil }
-            var part = Volume(size: labels.size, geometry: labels.geometry, repeating: UInt8(0))
-            var kidneyPart = part
-            for index in 0..<part.voxelCount where sideOf[Int(labeling.labels.voxels.elements[index])] == side {
-                part.voxels.elements[index] = 1
-                if labels.voxels.elements[index] == kidney { kidneyPart.voxels.elements[index] = 1 }
+            let components = statistics.filter { options.sideSplit.side(of: $0.centroidWorld, planeX: plane) == side }
+            guard var box = components.first?.boundingBox else { return nil }
+            var onSide = [Bool](repeating: false, count: labeling.count + 1)
+            for component in components {
+                onSide[component.id] = true
+                box = IndexBox(
+                    lower: pointwiseMin(box.lower, component.boundingBox.lower),
+                    upper: pointwiseMax(box.upper, component.boundingBox.upper))
             }
-            return (side, part, kidneyPart)
+            return OrganSide(side: side, box: box, onSide: onSide, labeling: labeling)
         }
     }
 
     /// The working region and PRF candidates of one side.
-    func sideRegion(_ side: BodySide, organ: Volume<UInt8>, kidney: Volume<UInt8>) -> SideRegion {
+    func sideRegion(_ organ: OrganSide) -> SideRegion {
+        let side = organ.side
         let spacing = labels.geometry.spacing
-        let organBox = organ.boundingBox { $0 != 0 } ?? IndexBox(size: .zero)
         let reach = SIMD3(
             Int(options.distanceMM / spacing.x) + 1, Int(options.distanceMM / spacing.y) + 1,
             Int(options.distanceMM / spacing.z) + 1)
         let box = IndexBox(
-            lower: pointwiseMax(organBox.lower &- reach, .zero),
-            upper: pointwiseMin(organBox.upper &+ reach, labels.size))
-        let organCrop = elements(organ, box)
-        let squared = squaredDistanceField(size: box.size, spacing: spacing) { organCrop[$0] != 0 }
-        let kidneyCrop = cropped(kidney, box)
-        let hull = sliceConvexHull(kidneyCrop).voxels.elements
+            lower: pointwiseMax(organ.box.lower &- reach, .zero),
+            upper: pointwiseMin(organ.box.upper &+ reach, labels.size))
+        let ids = cropped(organ.labeling.labels, box).voxels.elements
         let labelCrop = elements(labels, box)
+        let organCrop = ids.map { organ.onSide[Int($0)] }
+        var kidneyCrop = zeroLabelMap(size: box.size, geometry: labels.geometry)
+        for p in 0..<ids.count where organCrop[p] && labelCrop[p] == options.labels.kidney {
+            kidneyCrop.voxels.elements[p] = 1
+        }
+        let squared = squaredDistanceField(size: box.size, spacing: spacing) { organCrop[$0] }
+        let hull = sliceConvexHull(kidneyCrop).voxels.elements
         let fatCrop = elements(fatCandidate, box)
         let limit = options.distanceMM * options.distanceMM
         let excludeHull = options.sinus == .sliceConvexHull
@@ -78,7 +93,7 @@ struct FatMaskBuilder {
 
     /// Paints each side's candidates, a voxel claimed by both going to the nearer organ (left on a tie).
     func assemble(_ regions: [SideRegion]) -> Volume<UInt8> {
-        var mask = Volume(size: labels.size, geometry: labels.geometry, repeating: UInt8(0))
+        var mask = zeroLabelMap(size: labels.size, geometry: labels.geometry)
         for (r, region) in regions.enumerated() {
             forEachVoxel(in: region.box) { local, i, j, k in
                 guard region.candidate[local] != 0 else { return }

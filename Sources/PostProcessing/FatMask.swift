@@ -53,7 +53,15 @@ public struct FatMaskResult: Sendable {
 /// standard for adipose tissue: Yoshizumi et al., Radiology 1999; research note §2.2). For the image job,
 /// which holds the CT in memory.
 public func fatCandidateMask(ct: Volume<Int16>, window: ClosedRange<Int16> = -190...(-30)) -> Volume<UInt8> {
-    ct.map { window.contains($0) ? 1 : 0 }
+    let count = ct.voxelCount
+    let (low, high) = (window.lowerBound, window.upperBound)
+    let elements = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+        ct.voxels.elements.withUnsafeBufferPointer { hu in
+            for index in 0..<count { out[index] = hu[index] >= low && hu[index] <= high ? 1 : 0 }
+        }
+        initialized = count
+    }
+    return Volume(unchecked: NDArray(uncheckedShape: ct.voxels.shape, elements: elements), ct.geometry)
 }
 
 /// Derives the perirenal fat mask of both sides from a label map and a fat-candidate mask.
@@ -78,13 +86,13 @@ public func perirenalFatMask(
     let organSides = try builder.organBySide()
     guard !organSides.isEmpty else {
         return FatMaskResult(
-            mask: Volume(size: labels.size, geometry: labels.geometry, repeating: 0), sides: [],
+            mask: zeroLabelMap(size: labels.size, geometry: labels.geometry), sides: [],
             warnings: [
                 "no kidney or tumour voxels (labels \(options.labels.kidney), \(options.labels.tumor)): "
                     + "the fat mask is empty"
             ])
     }
-    let regions = organSides.map { builder.sideRegion($0.side, organ: $0.organ, kidney: $0.kidney) }
+    let regions = organSides.map { builder.sideRegion($0) }
     var mask = builder.assemble(regions)
     mask = try builder.cleaned(mask, regions: regions)
     var warnings: [String] = []

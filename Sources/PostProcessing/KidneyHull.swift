@@ -8,12 +8,13 @@
 // Limits: one hull per slice for the whole mask given: call it per kidney (per side), or two kidneys on one
 // slice become one hull.
 import ArrayCore
+import LabelOps
 import VolumeCore
 
 /// The slice-wise (constant k) convex hull of the non-zero voxels of `mask`, as a 0/1 volume.
 func sliceConvexHull(_ mask: Volume<UInt8>) -> Volume<UInt8> {
     let s = mask.size
-    var out = Volume(size: s, geometry: mask.geometry, repeating: UInt8(0))
+    var out = zeroLabelMap(size: s, geometry: mask.geometry)
     out.voxels.elements.withUnsafeMutableBufferPointer { target in
         mask.voxels.elements.withUnsafeBufferPointer { source in
             let shared = UncheckedSendable((target, source))
