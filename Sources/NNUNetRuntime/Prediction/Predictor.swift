@@ -1,0 +1,137 @@
+// Design: nnU-Net's `nnUNetPredictor` for one case, as a composition of named steps:
+// predict = preprocess (Preprocessor) → for each fold: sliding window (SlidingWindow) → fold average in fp16
+// (FoldEnsemble) → export (Exporter). The configuration and the mirror axes come from the first fold's
+// checkpoint, as `initialize_from_trained_model_folder` does; every fold's network is loaded once, up front.
+// Limits: no cascade input (configurations with a previous stage are rejected), no postprocessing.pkl yet.
+public import ArrayCore
+public import VolumeCore
+
+/// How to run a model.
+public struct PredictionOptions: Sendable, Equatable {
+    /// Folds to ensemble; nil: every fold with a checkpoint (`auto_detect_available_folds`, `all` excluded
+    /// unless it is the only one).
+    public var folds: [String]?
+    /// nnU-Net's `tile_step_size`.
+    public var tileStep: Double
+    /// Mirroring test-time augmentation on the checkpoint's axes.
+    public var mirroring: Bool
+    /// Checkpoint file name in each fold folder.
+    public var checkpoint: String
+
+    public init(
+        folds: [String]? = nil, tileStep: Double = 0.5, mirroring: Bool = true,
+        checkpoint: String = ModelFolder.defaultCheckpoint
+    ) {
+        self.folds = folds
+        self.tileStep = tileStep
+        self.mirroring = mirroring
+        self.checkpoint = checkpoint
+    }
+}
+
+/// Progress of a prediction, for a caller's progress display.
+public enum PredictionProgress: Sendable {
+    case preprocessed(shape: [Int])
+    /// Tile `done` of `total` of fold `foldIndex` (0-based) of `foldCount`.
+    case tile(done: Int, total: Int, foldIndex: Int, foldCount: Int)
+    case exporting
+}
+
+/// A loaded model ready to predict cases.
+public struct Predictor: Sendable {
+    public let model: ModelFolder
+    public let configuration: ConfigurationPlan
+    public let options: PredictionOptions
+    /// Fold names, in the order their logits are added.
+    public let folds: [String]
+    let networks: [UNet]
+    let window: SlidingWindow
+
+    /// Loads the model's folds.
+    /// - Throws: `NNUNetError` for a missing fold, a checkpoint that does not match the plans, a cascade
+    ///   configuration, or invalid options.
+    public init(model: ModelFolder, options: PredictionOptions = .init()) throws(NNUNetError) {
+        let folds = options.folds ?? Self.defaultFolds(model.folds)
+        guard !folds.isEmpty else {
+            throw NNUNetError(.io, "\(model.path) has no fold_N folder with \(options.checkpoint)", path: model.path)
+        }
+        var networks: [UNet] = []
+        var configurationName: String?
+        var mirrorAxes: [Int] = []
+        for fold in folds {
+            let (network, checkpoint) = try model.network(
+                fold: fold, configuration: configurationName, checkpoint: options.checkpoint)
+            if configurationName == nil {
+                configurationName = checkpoint.configuration
+                mirrorAxes = checkpoint.mirroringAxes ?? []
+            }
+            networks.append(network)
+        }
+        let configuration = try model.plans.configuration(configurationName ?? "")
+        if let previous = configuration.previousStage {
+            throw NNUNetError(
+                .unsupportedArchitecture,
+                "configuration \(configuration.name) is a cascade stage after \(previous); cascades are not supported yet"
+            )
+        }
+        self.model = model
+        self.configuration = configuration
+        self.options = options
+        self.folds = folds
+        self.networks = networks
+        window = try SlidingWindow(
+            patchSize: configuration.patchSize,
+            options: SlidingWindowOptions(tileStep: options.tileStep, mirrorAxes: options.mirroring ? mirrorAxes : []))
+    }
+
+    /// Numbered folds in numeric order; `all` only when there is no numbered fold.
+    static func defaultFolds(_ available: [String]) -> [String] {
+        let numbered = available.filter { Int($0) != nil }
+        return numbered.isEmpty ? available : numbered
+    }
+
+    /// Segments one case given as one volume per input channel.
+    public func predict(
+        _ channels: [Volume<Float>], probabilities: Bool = false,
+        progress: ((PredictionProgress) -> Void)? = nil
+    ) throws(NNUNetError) -> ExportedPrediction {
+        let preprocessed = try preprocess(channels)
+        progress?(.preprocessed(shape: preprocessed.data.shape))
+        let logits = try predictLogits(preprocessed.data, progress: progress)
+        progress?(.exporting)
+        return try export(logits, properties: preprocessed.properties, probabilities: probabilities)
+    }
+
+    /// nnU-Net's preprocessing for this model's configuration.
+    public func preprocess(_ channels: [Volume<Float>]) throws(NNUNetError) -> PreprocessedCase {
+        try Preprocessor(plans: model.plans, configuration: configuration).run(channels)
+    }
+
+    /// Sliding window over every fold, averaged in fp16: nnU-Net's `predict_logits_from_preprocessed_data`.
+    public func predictLogits(
+        _ data: NDArray<Float>, progress: ((PredictionProgress) -> Void)? = nil
+    ) throws(NNUNetError) -> NDArray<Float16> {
+        var ensemble = FoldEnsemble()
+        for (index, network) in networks.enumerated() {
+            let logits = try window.predictLogits(
+                data, classCount: network.architecture.classCount,
+                network: { (x) throws(NNUNetError) in try network(x) },
+                progress: { done, total in
+                    progress?(.tile(done: done, total: total, foldIndex: index, foldCount: networks.count))
+                })
+            try ensemble.add(logits)
+        }
+        guard let average = ensemble.average() else {
+            throw NNUNetError(.invalidInput, "no fold produced logits")
+        }
+        return average
+    }
+
+    /// nnU-Net's export of fp16 logits to the input grid.
+    public func export(
+        _ logits: NDArray<Float16>, properties: CaseProperties, probabilities: Bool = false
+    ) throws(NNUNetError) -> ExportedPrediction {
+        try Exporter(plans: model.plans, configuration: configuration, dataset: model.dataset)
+            .export(logits, properties: properties, probabilities: probabilities)
+    }
+}
