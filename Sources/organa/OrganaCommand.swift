@@ -6,5 +6,8 @@ struct OrganaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "organa",
         abstract: "Abdominal CT segmentation, post-processing and meshing for kidney-surgery planning.",
-        subcommands: [InfoCommand.self, PhantomCommand.self, MeshCommand.self, PostCommand.self, ModelCommand.self])
+        subcommands: [
+            InfoCommand.self, PhantomCommand.self, MeshCommand.self, PostCommand.self, ModelCommand.self,
+            PredictCommand.self,
+        ])
 }

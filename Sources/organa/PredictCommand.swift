@@ -1,0 +1,116 @@
+import ArgumentParser
+import ArrayCore
+import Foundation
+import NNLayers
+import NNUNetRuntime
+import NiftiIO
+import VolumeCore
+
+/// `organa predict --model DIR --input ct.nii.gz --output seg.nii.gz`: nnUNetPredictor for one case, natively.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Segment a CT with a trained nnU-Net v2 results folder (same result as nnUNetv2_predict).",
+        discussion: """
+            Runs nnU-Net's preprocessing, sliding window (Gaussian weighting, mirroring, fold ensemble) and export \
+            with the configuration the checkpoint was trained with. Writes a uint8 label map with the input's \
+            geometry; --save-probabilities also writes OUTPUT_STEM_probabilities.nii.gz per class (float32).
+            """)
+
+    @Option(help: "An nnU-Net results folder (dataset.json, plans.json, fold_N/checkpoint_final.pth).")
+    var model: String
+
+    @Option(help: "Input image (.nii or .nii.gz); repeat for multi-channel models, in channel order.")
+    var input: [String]
+
+    @Option(help: "Output label map (.nii.gz or .nii).")
+    var output: String
+
+    @Option(help: "Folds to ensemble, comma-separated (default: every fold_N with a checkpoint).")
+    var folds: String?
+
+    @Flag(help: "Disable mirroring test-time augmentation.")
+    var noMirroring = false
+
+    @Option(help: "Sliding-window step as a fraction of the patch, in (0, 1].")
+    var tileStep = 0.5
+
+    @Option(help: "Checkpoint file name inside each fold folder.")
+    var checkpoint = ModelFolder.defaultCheckpoint
+
+    @Flag(help: "Also write per-class probabilities next to the output (OUTPUT_STEM_probabilities_K.nii.gz).")
+    var saveProbabilities = false
+
+    @Option(help: "Threads for Organa's kernels and OpenBLAS (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        guard !input.isEmpty else { throw ValidationError("give at least one --input") }
+        guard tileStep > 0, tileStep <= 1 else { throw ValidationError("--tile-step \(tileStep) must be in (0, 1]") }
+    }
+
+    func run() throws {
+        if let threads {
+            ParallelSettings.workerCount = threads
+            BLAS.threadCount = threads
+        }
+        let foldList = folds.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let folder = try ModelFolder(path: model)
+        let predictor = try Predictor(
+            model: folder,
+            options: PredictionOptions(
+                folds: foldList, tileStep: tileStep, mirroring: !noMirroring, checkpoint: checkpoint))
+        let channels = try input.map { try NiftiReader.read($0).volume.converted(to: Float.self) }
+        let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
+        let result = try predictor.predict(channels, probabilities: saveProbabilities) { bar.show($0) }
+        bar.finish()
+        try NiftiWriter.write(result.segmentation, to: output)
+        if let probabilities = result.probabilities {
+            try Self.writeProbabilities(probabilities, geometry: result.segmentation.geometry, output: output)
+        }
+    }
+
+    /// One float32 volume per class: OUTPUT_STEM_probabilities_K.nii.gz.
+    static func writeProbabilities(_ probabilities: NDArray<Float>, geometry: VolumeGeometry, output: String) throws {
+        let shape = Array(probabilities.shape.dropFirst())
+        let voxels = shape.reduce(1, *)
+        var stem = output
+        for suffix in [".nii.gz", ".nii"] where stem.hasSuffix(suffix) {
+            stem.removeLast(suffix.count)
+            break
+        }
+        for k in 0..<probabilities.shape[0] {
+            let channel = try NDArray(
+                shape: shape, elements: Array(probabilities.elements[(k * voxels)..<((k + 1) * voxels)]))
+            try NiftiWriter.write(
+                try Volume(voxels: channel, geometry: geometry), to: "\(stem)_probabilities_\(k).nii.gz")
+        }
+    }
+}
+
+/// A one-line progress display on standard error, shown only on a terminal.
+final class ProgressBar {
+    let enabled: Bool
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(_ progress: PredictionProgress) {
+        guard enabled else { return }
+        let line: String
+        switch progress {
+        case .preprocessed(let shape): line = "preprocessed: \(shape.map(String.init).joined(separator: "×"))"
+        case .tile(let done, let total, let fold, let folds):
+            let width = 30, filled = total > 0 ? width * done / total : width
+            line =
+                "fold \(fold + 1)/\(folds) [\(String(repeating: "#", count: filled))"
+                + "\(String(repeating: ".", count: width - filled))] \(done)/\(total) tiles"
+        case .exporting: line = "exporting"
+        }
+        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+}
