@@ -44,7 +44,9 @@ let package = Package(
             name: "PostProcessing", dependencies: ["LabelOps", "VolumeCore", "ArrayCore"],
             swiftSettings: sharedSwiftSettings),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "NNLayers", dependencies: ["ArrayCore", "COpenBLAS"], swiftSettings: sharedSwiftSettings),
+        .target(name: "CNNKernels"),
+        .target(
+            name: "NNLayers", dependencies: ["ArrayCore", "COpenBLAS", "CNNKernels"], swiftSettings: sharedSwiftSettings),
         .target(
             name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore", "NNLayers", "CZlib"],
             swiftSettings: sharedSwiftSettings),

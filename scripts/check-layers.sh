@@ -13,14 +13,14 @@ declare -A allowed=(
   [LabelOps]="ArrayCore VolumeCore"
   [PostProcessing]="ArrayCore VolumeCore LabelOps"
   [Phantom]="ArrayCore VolumeCore NiftiIO"
-  [NNLayers]="ArrayCore COpenBLAS"
+  [NNLayers]="ArrayCore COpenBLAS CNNKernels"
   [NNUNetRuntime]="ArrayCore VolumeCore NNLayers CZlib"
   [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO Meshing"
   [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime"
   [nnunet-pickle-fuzz]="NNUNetRuntime"
 )
 domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime"
-organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime OrganaTestSupport CZlib CDeflate COpenBLAS organa"
+organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime OrganaTestSupport CZlib CDeflate COpenBLAS CNNKernels organa"
 status=0
 for target in "${!allowed[@]}"; do
   [ -d "Sources/$target" ] || continue

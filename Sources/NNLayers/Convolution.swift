@@ -4,11 +4,14 @@
 // `col` gathers the zero-padded input patch of every output voxel (im2col, Chellapilla et al. 2006). The GEMM is
 // OpenBLAS `cblas_sgemm` (row-major). To bound memory, `col` is built for a block of output z-planes at a time
 // (at most `columnBudget` floats) and the GEMM writes that block's columns of the output in place (ldc = all
-// output voxels). 1×1×1 stride-1 kernels skip im2col (the input already is `col`). im2col rows are filled on
+// output voxels). 1×1×1 stride-1 kernels skip im2col (the input already is `col`). Stride-1 "same" convs with
+// few channels (Cin·Cout ≤ `directChannelProduct`) use the direct kernel in CNNKernels instead, where im2col
+// would be memory-bound. im2col rows are filled on
 // all worker threads (`concurrentChunks`); OpenBLAS runs its own threads inside the GEMM.
 // Conventions: feature maps [C, D, H, W] / [C, H, W]; weights [Cout, Cin, kD, kH, kW] / [Cout, Cin, kH, kW];
 // zero padding per axis; dilation 1, groups 1. Output size floor((n + 2p − k)/s) + 1.
 import ArrayCore
+import CNNKernels
 import COpenBLAS
 
 /// A convolution layer with its weights (PyTorch `Conv2d`/`Conv3d` with `dilation=1, groups=1`).
@@ -29,6 +32,11 @@ public struct Convolution: Sendable {
 
     /// Floats of im2col scratch per block (64 MiB).
     static let columnBudget = 16 << 20
+    /// Largest Cin·Cout that takes the direct kernel (see the design header).
+    static let directChannelProduct = 32 * 32
+
+    /// Weights as [Cin][kD][kH][kW][Cout] for the direct kernel, when this layer qualifies for it.
+    let directWeights: [Float]?
 
     public init(
         weight: NDArray<Float>, bias: [Float]?, stride: [Int], padding: [Int], name: String = "conv"
@@ -57,6 +65,23 @@ public struct Convolution: Sendable {
         kernel = triple(Array(weight.shape.dropFirst(2)), rank: rank, pad: 1)
         step = triple(stride, rank: rank, pad: 1)
         pad = triple(padding, rank: rank, pad: 0)
+        let same = [kernel.0, kernel.1, kernel.2] == [pad.0, pad.1, pad.2].map { 2 * $0 + 1 }
+        if step == (1, 1, 1), same, kernel != (1, 1, 1), outputChannels * inputChannels <= Self.directChannelProduct {
+            directWeights = Self.transposedForDirect(weight.elements, outputChannels: outputChannels)
+        } else {
+            directWeights = nil
+        }
+    }
+
+    /// [Cout][Cin·k] → [Cin·k][Cout rounded up to a multiple of 8, zero-filled] (the direct kernel's blocks).
+    private static func transposedForDirect(_ weights: [Float], outputChannels: Int) -> [Float] {
+        let rest = weights.count / outputChannels
+        let padded = (outputChannels + 7) / 8 * 8
+        var transposed = [Float](repeating: 0, count: rest * padded)
+        for o in 0..<outputChannels {
+            for r in 0..<rest { transposed[r * padded + o] = weights[o * rest + r] }
+        }
+        return transposed
     }
 
     /// Output grid for an input grid, or an error naming the layer.
@@ -92,6 +117,10 @@ public struct Convolution: Sendable {
             }
             weight.elements.withUnsafeBufferPointer { w in
                 input.elements.withUnsafeBufferPointer { x in
+                    if let directWeights {
+                        direct(x, inGrid, directWeights, into: out)
+                        return
+                    }
                     if kernel == (1, 1, 1), step == (1, 1, 1), pad == (0, 0, 0) {
                         gemm(
                             w, x.baseAddress!, columns: voxels, reduction: reduction, into: out.baseAddress!,
@@ -117,6 +146,23 @@ public struct Convolution: Sendable {
             }
         }
         return output
+    }
+
+    /// The direct kernel over all output planes, split across worker threads by planes.
+    private func direct(
+        _ x: UnsafeBufferPointer<Float>, _ grid: Grid, _ weights: [Float], into out: UnsafeMutableBufferPointer<Float>
+    ) {
+        let source = UncheckedSendable(x.baseAddress!)
+        let target = UncheckedSendable(out.baseAddress!)
+        let (cin, cout, kernel) = (inputChannels, outputChannels, self.kernel)
+        weights.withUnsafeBufferPointer { w in
+            let weight = UncheckedSendable(w.baseAddress!)
+            concurrentChunks(count: grid.size.0) { planes in
+                organa_direct_conv3d_s1(
+                    source.value, cin, grid.size.0, grid.size.1, grid.size.2, weight.value, cout, kernel.0, kernel.1,
+                    kernel.2, target.value, planes.lowerBound, planes.upperBound)
+            }
+        }
     }
 
     /// out[o, 0..<columns] (row stride `stride`) += W[o, :] · B[:, 0..<columns].

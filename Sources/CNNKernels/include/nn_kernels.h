@@ -1,0 +1,15 @@
+// Direct convolution kernels for small channel counts (NNLayers), compiled with runtime CPU dispatch.
+#ifndef ORGANA_NN_KERNELS_H
+#define ORGANA_NN_KERNELS_H
+
+#include <stddef.h>
+
+/// Stride-1, "same"-padded 3-D convolution (2-D as depth 1) for output planes [z_begin, z_end).
+/// x: [cin][d][h][w]; weight_t: weights as [cin][kd][kh][kw][cout rounded up to a multiple of 8] (zeros in the
+/// padding); out: [cout][d][h][w], already
+/// holding the bias (the kernel accumulates into it). Padding is (k - 1) / 2 per axis, kernel sizes odd.
+void organa_direct_conv3d_s1(const float *x, ptrdiff_t cin, ptrdiff_t d, ptrdiff_t h, ptrdiff_t w,
+                             const float *weight_t, ptrdiff_t cout, ptrdiff_t kd, ptrdiff_t kh, ptrdiff_t kw,
+                             float *out, ptrdiff_t z_begin, ptrdiff_t z_end);
+
+#endif
