@@ -21,6 +21,7 @@ struct LabelOpsManifest: Decodable {
         var axis: Int?
         var spacing_xyz: [Double]?
         var radius_mm: Double?
+        var threshold_mm3: Double?
 
         var testDescription: String { name }
         var spacing: SIMD3<Double> { spacing_xyz.map { SIMD3($0[0], $0[1], $0[2]) } ?? SIMD3(1, 1, 1) }

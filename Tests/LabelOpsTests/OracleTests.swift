@@ -8,7 +8,7 @@ import VolumeCore
 @Suite struct OracleTests {
     @Test func manifestIsComplete() {
         let kinds = Set((LabelOpsManifest.shared?.cases ?? []).map(\.kind))
-        #expect(kinds == ["cc", "fill3d", "fill2d", "dilate", "erode", "close", "open", "edt"])
+        #expect(kinds == ["cc", "fill3d", "fill2d", "dilate", "erode", "close", "open", "edt", "largest", "dust"])
     }
 
     @Test(arguments: LabelOpsManifest.cases(kind: "cc"))
@@ -73,5 +73,23 @@ import VolumeCore
         let result = distanceTransform(try testCase.inputVolume())
         let worst = zip(result.voxels.elements, expected).map { abs($0 - $1) }.max() ?? 0
         #expect(worst <= 1e-6, "largest difference \(worst) mm")
+    }
+
+    @Test(arguments: LabelOpsManifest.cases(kind: "largest"))
+    func keepLargestMatchesCC3D(_ testCase: LabelOpsManifest.Case) throws {
+        let connectivity = try #require(Connectivity(rawValue: testCase.connectivity ?? 0))
+        let expected = try LabelOpsManifest.read(testCase.expected, as: UInt8.self)
+        let result = try keepLargestComponent(testCase.inputVolume(), connectivity: connectivity)
+        #expect(result.labelMap.voxels.elements == expected)
+    }
+
+    @Test(arguments: LabelOpsManifest.cases(kind: "dust"))
+    func removeSmallMatchesCC3DDust(_ testCase: LabelOpsManifest.Case) throws {
+        let connectivity = try #require(Connectivity(rawValue: testCase.connectivity ?? 0))
+        let threshold = try #require(testCase.threshold_mm3)
+        let expected = try LabelOpsManifest.read(testCase.expected, as: UInt8.self)
+        let result = try removeSmallComponents(
+            testCase.inputVolume(), minimumVolumeMM3: threshold, connectivity: connectivity)
+        #expect(result.labelMap.voxels.elements == expected)
     }
 }
