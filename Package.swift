@@ -46,7 +46,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CNNKernels"),
         .target(
-            name: "NNLayers", dependencies: ["ArrayCore", "COpenBLAS", "CNNKernels"], swiftSettings: sharedSwiftSettings),
+            name: "NNLayers", dependencies: ["ArrayCore", "COpenBLAS", "CNNKernels"], swiftSettings: sharedSwiftSettings
+        ),
         .target(
             name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore", "NNLayers", "CZlib"],
             swiftSettings: sharedSwiftSettings),
@@ -57,7 +58,8 @@ let package = Package(
         .executableTarget(
             name: "organa",
             dependencies: [
-                "NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", "NNLayers", "NNUNetRuntime",
+                "NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", "NNLayers",
+                "NNUNetRuntime",
                 argumentParser,
             ],
             swiftSettings: sharedSwiftSettings
