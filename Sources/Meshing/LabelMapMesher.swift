@@ -2,7 +2,7 @@
 //
 // Steps per label: bounding box (one pass over the map for all labels) → discrete marching cubes on the
 // padded box (index space) → windowed-sinc smoothing in index space, as Slicer does (isotropic in voxels)
-// → index → world (winding flipped for mirroring transforms) → quadric decimation in world mm (after
+// → index → world (winding flipped for mirroring transforms)
 // → volume correction (offset along normals to the voxel volume; thin tubes otherwise shrink) → quadric
 // decimation in world mm (after smoothing: a web export wants the smooth shape kept, research/meshing.md
 // §7) → vertex normals.

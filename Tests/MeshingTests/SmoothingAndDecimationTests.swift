@@ -58,6 +58,28 @@ import VolumeCore
         #expect(abs(decimated.signedVolume / smooth.signedVolume - 1) < 0.01)
     }
 
+    /// Decimation keeps the smoothed sphere's shape: the decimated vertices stay on the smooth surface
+    /// (radial deviation from the smoothed mesh's mean radius) and its volume is kept.
+    @Test func decimationStaysOnTheSmoothSurface() throws {
+        let (raw, _) = try Self.rawSphere(radius: 12)
+        let smooth = try raw.smoothed(SmoothingOptions.slicer(factor: 0.5))
+        let decimated = try smooth.decimated(DecimationOptions(targetReduction: 0.8))
+        func radii(_ mesh: TriangleMesh) -> [Double] {
+            mesh.positions.map { p -> Double in
+                let d = SIMD3<Double>(p) - SIMD3(15.5, 15.5, 15.5)
+                return (d * d).sum().squareRoot()
+            }
+        }
+        let reference = radii(smooth)
+        let radius = reference.reduce(0, +) / Double(reference.count)
+        let deviations = radii(decimated).map { abs($0 - radius) }
+        let mean = deviations.reduce(0, +) / Double(deviations.count)
+        let referenceMean = reference.map { abs($0 - radius) }.reduce(0, +) / Double(reference.count)
+        #expect(mean <= referenceMean + 0.05, "mean radial deviation \(mean) voxels, smoothed \(referenceMean)")
+        #expect(deviations.max()! <= 0.25, "largest radial deviation \(deviations.max()!) voxels")
+        #expect(abs(decimated.signedVolume / smooth.signedVolume - 1) < 1e-3)
+    }
+
     @Test func decimationOptionsAreChecked() throws {
         let (raw, _) = try Self.rawSphere(radius: 4)
         #expect(throws: MeshingError.self) { try raw.decimated(DecimationOptions(targetReduction: -0.1)) }
