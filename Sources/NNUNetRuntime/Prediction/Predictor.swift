@@ -95,9 +95,10 @@ public struct Predictor: Sendable {
         _ channels: [Volume<Float>], probabilities: Bool = false,
         progress: ((PredictionProgress) -> Void)? = nil
     ) throws(NNUNetError) -> ExportedPrediction {
-        let preprocessed = try preprocess(channels)
+        var preprocessed = try preprocess(channels)
         progress?(.preprocessed(shape: preprocessed.data.shape))
         let logits = try predictLogits(preprocessed.data, progress: progress)
+        preprocessed.data = NDArray(shape: [0], repeating: 0)  // not needed by export: free it first
         progress?(.exporting)
         return try export(logits, properties: preprocessed.properties, probabilities: probabilities)
     }
