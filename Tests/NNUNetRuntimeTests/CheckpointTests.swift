@@ -90,7 +90,7 @@ struct CheckpointTests {
         #expect(error?.message.contains("/nonexistent/fold_0") == true)
     }
 
-    @Test(.enabled(if: BundledModels.available("vessels")))
+    @Test
     func bundledVesselsCheckpoint() throws {
         let checkpoint = try Checkpoint.load(BundledModels.folder("vessels") + "/fold_0/checkpoint_final.pth")
         #expect(checkpoint.configuration == "3d_fullres")

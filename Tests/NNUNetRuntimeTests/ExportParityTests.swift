@@ -12,7 +12,7 @@ import VolumeCore
 struct ExportParityTests {
     @Test(arguments: PredictorFixtures.modelCases)
     func exportMatches(modelCase: String) throws {
-        guard let folder = try PredictorFixtures.modelFolder(modelCase) else { return }
+        let folder = try PredictorFixtures.modelFolder(modelCase)
         let info = try PredictorFixtures.caseInfo(modelCase)
         let base = PredictorFixtures.folder(modelCase)
         let predictor = try Predictor(model: folder, options: PredictionOptions(mirroring: false))
@@ -39,7 +39,7 @@ struct ExportParityTests {
 
     @Test(arguments: PredictorFixtures.modelCases)
     func endToEndSegmentationMatches(modelCase: String) throws {
-        guard let folder = try PredictorFixtures.modelFolder(modelCase) else { return }
+        let folder = try PredictorFixtures.modelFolder(modelCase)
         let info = try PredictorFixtures.caseInfo(modelCase)
         let base = PredictorFixtures.folder(modelCase)
         for mirrored in info.arrays["segmentation_mirrored.u8"] == nil ? [false] : [false, true] {

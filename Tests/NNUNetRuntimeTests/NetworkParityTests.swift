@@ -89,8 +89,8 @@ struct NetworkParityTests {
         }
         let meta = try JSONDecoder().decode(
             Meta.self, from: Data(contentsOf: URL(fileURLWithPath: fixture + "/meta.json")))
-        // The models are committed separately from their fixtures; without the folder there is nothing to compare.
-        guard BundledModels.available(model) else { return }
+        // A parity fixture exists only for a committed model: its absence is a failure, not a skip.
+        try #require(BundledModels.available(model), "parity fixture for \(model) but no models/\(model)")
         let folder = try ModelFolder(path: BundledModels.folder(model))
         let (unet, _) = try folder.network(fold: meta.fold, configuration: meta.configuration)
         #expect(unet.floatingPointOperations(tile: meta.patch_size) == meta.flops_per_patch)

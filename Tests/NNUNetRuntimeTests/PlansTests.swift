@@ -125,7 +125,7 @@ struct PlansTests {
         #expect(dataset.segmentationHeadCount == 2)
     }
 
-    @Test(.enabled(if: BundledModels.available("vessels"))) func bundledVesselsPlans() throws {
+    @Test func bundledVesselsPlans() throws {
         let folder = BundledModels.folder("vessels")
         let plans = try Plans.load(folder + "/plans.json")
         let dataset = try DatasetDescription.load(folder + "/dataset.json")

@@ -1,6 +1,7 @@
 import ArrayCore
 import Foundation
 import NiftiIO
+import Testing
 import VolumeCore
 
 @testable import NNUNetRuntime
@@ -76,10 +77,10 @@ enum PredictorFixtures {
         try NiftiReader.read(folder(modelCase) + "/ct.nii.gz").volume.converted(to: Float.self)
     }
 
-    /// Whether the bundled model folder exists (models are committed separately from fixtures).
-    static func modelFolder(_ modelCase: String) throws -> ModelFolder? {
+    /// The bundled model a fixture case belongs to; a fixture without its model is an error, not a skip.
+    static func modelFolder(_ modelCase: String) throws -> ModelFolder {
         let model = String(modelCase.split(separator: "/")[0])
-        guard BundledModels.available(model) else { return nil }
+        try #require(BundledModels.available(model), "fixture \(modelCase) has no models/\(model)")
         return try ModelFolder(path: BundledModels.folder(model))
     }
 

@@ -12,7 +12,7 @@ import VolumeCore
 struct PreprocessingParityTests {
     @Test(arguments: PredictorFixtures.modelCases)
     func preprocessingMatches(modelCase: String) throws {
-        guard let folder = try PredictorFixtures.modelFolder(modelCase) else { return }
+        let folder = try PredictorFixtures.modelFolder(modelCase)
         let info = try PredictorFixtures.caseInfo(modelCase)
         let result = try PredictorFixtures.preprocessor(folder).run([try PredictorFixtures.image(modelCase)])
         let properties = result.properties

@@ -40,7 +40,7 @@ struct SlidingWindowParityTests {
 
     @Test(arguments: PredictorFixtures.modelCases)
     func firstTileLogitsMatch(modelCase: String) throws {
-        guard let folder = try PredictorFixtures.modelFolder(modelCase) else { return }
+        let folder = try PredictorFixtures.modelFolder(modelCase)
         let info = try PredictorFixtures.caseInfo(modelCase)
         guard let start = info.tile0_logits_centre_start, let centre = info.arrays["tile0_logits_centre.f32"] else {
             return
@@ -79,7 +79,7 @@ struct SlidingWindowParityTests {
 
     @Test(arguments: PredictorFixtures.modelCases)
     func logitsMatch(modelCase: String) throws {
-        guard let folder = try PredictorFixtures.modelFolder(modelCase) else { return }
+        let folder = try PredictorFixtures.modelFolder(modelCase)
         let info = try PredictorFixtures.caseInfo(modelCase)
         let base = PredictorFixtures.folder(modelCase)
         let input = try NDArray(
