@@ -50,14 +50,16 @@ SEEDS = {"iso": 9101, "aniso": 9102, "small": 9103}
 
 def case_arguments(case: str, patch: list[int], spacing: list[float]) -> list[str]:
     """organa phantom arguments (x,y,z order) for a case, sized from the model's patch and spacing (z,y,x):
-    iso   2 mm isotropic, resampled shape about (1.25, 0.6, 0.6) x patch: two tiles along z, padding in y, x
-    aniso 2 x 2 x 7 mm (anisotropy 3.5 > 3: separate-z resampling), resampled shape about 0.7 x patch
+    iso   b mm isotropic, resampled shape about (1.25, 0.6, 0.6) x patch: two tiles along z, padding in y, x
+    aniso b x b x 3.5b mm (anisotropy 3.5 > 3: separate-z resampling), resampled shape about 0.7 x patch
+    with b = 2 mm, or 1 mm finer than the model's finest spacing when that is coarser (a 5 mm model: 4 mm)
     small the model's own spacing (no resampling), half the patch in every axis."""
     if len(patch) == 2:  # a 2-D configuration: slices along z; z extent is free
         patch, spacing = [6, *patch], [spacing[0] * 2.5, *spacing]
     scale = {"iso": (1.25, 0.6, 0.6), "aniso": (0.7, 0.7, 0.7), "small": (0.5, 0.5, 0.5)}[case]
     extent_mm = [p * f * s for p, f, s in zip(patch, scale, spacing)]  # z, y, x
-    voxel = {"iso": (2.0, 2.0, 2.0), "aniso": (7.0, 2.0, 2.0), "small": tuple(spacing)}[case]
+    base = max(2.0, min(spacing) - 1.0)  # 2 mm; coarser for coarse models, so that the fixtures stay small
+    voxel = {"iso": (base, base, base), "aniso": (3.5 * base, base, base), "small": tuple(spacing)}[case]
     size = [max(2, round(e / v)) for e, v in zip(extent_mm, voxel)]
     return ["--seed", str(SEEDS[case]), "--size", f"{size[2]},{size[1]},{size[0]}",
             "--spacing", f"{voxel[2]:g},{voxel[1]:g},{voxel[0]:g}"]
