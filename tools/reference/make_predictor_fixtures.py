@@ -8,7 +8,7 @@ nnunetv2's own code stage by stage and saves what each stage produced:
   case.json             SimpleITK props, crop bbox, shapes, tile positions, settings, and the array index
   preprocessed.f32      DefaultPreprocessor.run_case_npy: cropped, normalised, resampled (C, z, y, x), float32
   tile0_logits_centre.f32  one tile (the first slicer) through the network, float32, its central half in every
-                        axis (start in case.json; the values depend on the whole tile), "iso" case only
+                        axis (start in case.json; the values depend on the whole tile), "iso" case of 3-D models only
   logits.f16            aggregated logits before export (K, z, y, x): nnU-Net accumulates in fp16, so exact
   probabilities.f16     export's probabilities on the original grid (K, z, y, x) (float32 in nnU-Net, stored fp16)
   segmentation.u8       export's label map on the original grid (z, y, x)
@@ -123,8 +123,9 @@ def check_against_one_call(predictor, image, props, staged) -> None:
 
 
 def slicer_json(slicers) -> list:
-    """Tile positions as [[start, stop] per spatial axis] (the channel slice is dropped)."""
-    return [[[s.start, s.stop] for s in slicer[1:]] for slicer in slicers]
+    """Tile positions as [[start, stop] per spatial axis] (the channel slice is dropped; a 2-D configuration's
+    slice index d becomes [d, d + 1])."""
+    return [[[s, s + 1] if isinstance(s, int) else [s.start, s.stop] for s in slicer[1:]] for slicer in slicers]
 
 
 def write_case(model_folder: Path, case: str, organa: Path, out: Path) -> dict:
@@ -152,7 +153,7 @@ def write_case(model_folder: Path, case: str, organa: Path, out: Path) -> dict:
         suffix = "_mirrored" if mirroring else ""
         if not mirroring:
             save(folder, "preprocessed.f32", staged["data"], np.float32, index)
-            if case == "iso":
+            if case == "iso" and staged["tile_logits"].ndim == 4:  # 3-D (2-D nets: Fixtures/models parity tile)
                 tile = staged["tile_logits"]
                 block = [slice(n // 4, n // 4 + max(1, n // 2)) for n in tile.shape[1:]]
                 save(folder, "tile0_logits_centre.f32", tile[(slice(None), *block)], np.float32, index)
