@@ -222,7 +222,7 @@ SimpleITK {SimpleITK.Version_VersionString()}, numpy {numpy.__version__}, on the
 `models/` and phantom crops written by `organa phantom`. Regenerate after retraining a model:
 
     swift build -c release --product organa
-    python tools/reference/make_predictor_fixtures.py --models {','.join(names)}
+    python tools/reference/make_predictor_fixtures.py --models {','.join(sorted(p.name for p in OUT.iterdir() if p.is_dir()))}
 """)
     return 0
 
