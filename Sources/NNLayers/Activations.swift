@@ -67,5 +67,5 @@ public func concatenateChannels(_ maps: [NDArray<Float>]) throws(NNLayersError) 
     elements.reserveCapacity(maps.reduce(0) { $0 + $1.count })
     for map in maps { elements.append(contentsOf: map.elements) }
     let shape = [maps.reduce(0) { $0 + $1.shape[0] }] + spatial
-    return try! NDArray(shape: shape, elements: elements)  // element count equals the shape's by construction
+    return NDArray(uncheckedShape: shape, elements: elements)  // element count equals the shape's by construction
 }

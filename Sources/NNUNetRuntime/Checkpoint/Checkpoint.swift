@@ -156,7 +156,7 @@ public struct Checkpoint: Sendable {
                 from: base, dtype: storage.dtype, offset: tensor.offset, shape: tensor.shape, strides: tensor.strides,
                 into: &values)
         }
-        return try! NDArray(shape: tensor.shape, elements: values)  // count was computed from this shape
+        return NDArray(uncheckedShape: tensor.shape, elements: values)  // count was computed from this shape
     }
 }
 
