@@ -151,6 +151,29 @@ struct FatMaskBuilder {
         return out
     }
 
+    /// Adds each side's capsule rim: voxels with a 26-neighbour in the side's organ and one in the side's
+    /// mask that are no structure, not sinus and not yet in the mask.
+    func addRim(to mask: inout Volume<UInt8>, regions: [SideRegion]) {
+        let excludeHull = options.sinus == .sliceConvexHull
+        let fatLabel = options.labels.fat
+        var rim: [(Int, Int, Int, UInt8)] = []
+        for region in regions {
+            let value = FatSideLabel.value(region.side)
+            forEachVoxel(in: region.box) { local, i, j, k in
+                let label = region.labels[local]
+                guard mask[i, j, k] == 0, region.squaredDistance[local] > 0,
+                    label == 0 || (fatLabel != 0 && label == fatLabel), !(excludeHull && region.hull[local] != 0)
+                else { return }
+                let box = region.box
+                let nearOrgan = anyNeighbour(i, j, k, in: box) { local, _ in region.squaredDistance[local] == 0 }
+                if nearOrgan && anyNeighbour(i, j, k, in: box, { _, p in mask[p.x, p.y, p.z] == value }) {
+                    rim.append((i, j, k, value))
+                }
+            }
+        }
+        for (i, j, k, value) in rim { mask[i, j, k] = value }
+    }
+
     /// Volume, mean HU, border contact and posterior thickness of one side.
     func measure(
         _ region: SideRegion, mask: Volume<UInt8>, hu: Volume<Int16>?, warnings: inout [String]
@@ -208,4 +231,19 @@ func localIndex(_ i: Int, _ j: Int, _ k: Int, in box: IndexBox) -> Int? {
     else { return nil }
     let s = box.size
     return ((k - box.lower.z) * s.y + (j - box.lower.y)) * s.x + (i - box.lower.x)
+}
+
+/// Whether a 26-neighbour of (i, j, k) inside `box` satisfies `test(local index in box, grid index)`.
+func anyNeighbour(
+    _ i: Int, _ j: Int, _ k: Int, in box: IndexBox, _ test: (Int, SIMD3<Int>) -> Bool
+) -> Bool {
+    for dk in -1...1 {
+        for dj in -1...1 {
+            for di in -1...1 where di != 0 || dj != 0 || dk != 0 {
+                let p = SIMD3(i + di, j + dj, k + dk)
+                if let local = localIndex(p.x, p.y, p.z, in: box), test(local, p) { return true }
+            }
+        }
+    }
+    return false
 }

@@ -95,6 +95,7 @@ public func perirenalFatMask(
     let regions = organSides.map { builder.sideRegion($0) }
     var mask = builder.assemble(regions)
     mask = try builder.cleaned(mask, regions: regions)
+    if options.partialVolumeRim { builder.addRim(to: &mask, regions: regions) }
     var warnings: [String] = []
     let sides = regions.map { region in
         builder.measure(region, mask: mask, hu: hu, warnings: &warnings)

@@ -8,10 +8,8 @@ import VolumeCore
 
 /// The fat mask on phantoms (truth: label 6) and on a scene with a closed fascia, plus its bad-input paths.
 @Suite struct FatMaskPhantomTests {
-    /// On phantoms the fat mask is measured against the perirenal-fat truth. Issue 7 asks for Dice ≥ 0.9; the
-    /// algorithm reaches 0.52–0.83 here (the phantom's 1.5–2.5 mm fascia is not a closed barrier in the
-    /// fat-candidate mask at these spacings), so this test checks the mask's invariants and prints the Dice
-    /// for the record instead of asserting the target.
+    /// Acceptance (issue 7): on phantoms the fat mask has Dice ≥ 0.9 against the perirenal-fat truth, and keeps
+    /// its invariants (only candidate voxels or the capsule rim, never a structure, each side on its side).
     @Test(arguments: [UInt64(1), 2, 3])
     func fatMaskOnPhantom(seed: UInt64) throws {
         let phantom = try PhantomCases.generate(seed: seed)
@@ -21,22 +19,29 @@ import VolumeCore
         let fat = PhantomLabel.perirenalFat.rawValue
         let d = dice(result.mask, phantom.labels, { $0 != 0 }, { $0 == fat })
         print("fat mask seed \(seed): Dice \((d * 10000).rounded() / 10000) against the phantom's perirenal fat")
-        #expect(d > 0)
+        #expect(d >= 0.9, "seed \(seed): Dice \(d)")
         #expect(result.sides.map(\.side) == [.left, .right])
         let plane = SideSplit.gridCentre.planeX(geometry: structures.geometry, size: structures.size)
         var counts: [UInt8: Int] = [:]
+        var rim = 0
         for k in 0..<structures.size.z {
             for j in 0..<structures.size.y {
                 for i in 0..<structures.size.x where result.mask[i, j, k] != 0 {
                     let value = result.mask[i, j, k]
                     counts[value, default: 0] += 1
-                    #expect(candidate[i, j, k] != 0 && structures[i, j, k] == 0)
+                    #expect(structures[i, j, k] == 0)
+                    if candidate[i, j, k] == 0 {
+                        rim += 1
+                        let nearOrgan = touchesOrgan(structures, i, j, k)
+                        #expect(nearOrgan, "rim voxel (\(i), \(j), \(k)) away from the organ")
+                    }
                     // Fat far from the midline (> 40 mm) lies on its own side.
                     let x = structures.geometry.worldPoint(atIndex: SIMD3(Double(i), Double(j), Double(k))).x
                     if abs(x - plane) > 40 { #expect((x > plane) == (value == FatSideLabel.left)) }
                 }
             }
         }
+        #expect(rim * 5 < counts.values.reduce(0, +), "the capsule rim is a thin layer (\(rim) voxels)")
         for side in result.sides {
             let voxels = counts[FatSideLabel.value(side.side)] ?? 0
             #expect(side.voxelCount == voxels)
@@ -116,4 +121,19 @@ import VolumeCore
             #expect(["distanceMM", "seedDistanceMM", "minimumComponentMM3"].allSatisfy(error.message.contains))
         }
     }
+}
+
+/// Whether a 26-neighbour of (i, j, k) is kidney (1) or tumour (2).
+private func touchesOrgan(_ labels: Volume<UInt8>, _ i: Int, _ j: Int, _ k: Int) -> Bool {
+    for dk in -1...1 {
+        for dj in -1...1 {
+            for di in -1...1 {
+                let p = SIMD3(i + di, j + dj, k + dk)
+                guard p.x >= 0, p.y >= 0, p.z >= 0, p.x < labels.size.x, p.y < labels.size.y, p.z < labels.size.z
+                else { continue }
+                if labels[p.x, p.y, p.z] == 1 || labels[p.x, p.y, p.z] == 2 { return true }
+            }
+        }
+    }
+    return false
 }

@@ -4,6 +4,8 @@ import Foundation
 struct KidneyLayout {
     var side: KidneySide
     var envelope: Ellipsoid
+    /// The perirenal space inside Gerota's fascia.
+    var space: Ellipsoid
     /// Unit vector pointing posteriorly within the kidney's frame (±w).
     var posterior: SIMD3<Double>
     var pelvisCentre: SIMD3<Double>
@@ -28,12 +30,12 @@ struct TumorLayout {
 }
 
 extension AnatomyBuilder {
-    mutating func kidney(side: KidneySide, spine: SpineLayout) -> KidneyLayout {
+    mutating func kidney(side: KidneySide, spine: SpineLayout, torso: BodyCrossSection) -> KidneyLayout {
         let s = side.sign
         let semi = SIMD3(u(54, 62), u(28, 32), u(23, 26))
         let leftZ = u(5, 20)
         let drop = u(10, 25)
-        let centre = SIMD3(s * u(68, 76), spine.centreY + u(2, 10), side == .left ? leftZ : leftZ - drop)
+        let drawnCentre = SIMD3(s * u(68, 76), spine.centreY + u(2, 10), side == .left ? leftZ : leftZ - drop)
         let coronal = u(10, 20) * .pi / 180
         let sagittal = u(5, 15) * .pi / 180
         let hilumAngle = u(25, 40) * .pi / 180
@@ -41,6 +43,14 @@ extension AnatomyBuilder {
         let frame = Frame(
             primary: SIMD3(-s * sin(coronal), sin(sagittal), cos(coronal)),
             secondary: SIMD3(-s * cos(hilumAngle), -sin(hilumAngle), 0))
+        let spaceGrowth = SIMD3(u(12, 18), u(10, 15), u(9, 13))
+        let fasciaThickness = u(8, 10)
+        let fasciaOffset = SIMD3(s * u(2, 5), u(2, 6), -u(5, 12))
+        // The kidney with its fascia stays inside the abdominal cavity: muscle, not subcutaneous fat, lies
+        // behind Gerota's fascia.
+        let outline = Ellipsoid(
+            centre: drawnCentre + fasciaOffset, semi: semi + spaceGrowth + fasciaThickness + 3, frame: frame)
+        let centre = drawnCentre + torso.inwardShift(keepingInCavity: outline, side: s)
         let envelope = Ellipsoid(centre: centre, semi: semi, frame: frame)
         let posterior = frame.w.y > 0 ? frame.w : -frame.w
         let sinus = Ellipsoid(
@@ -48,12 +58,12 @@ extension AnatomyBuilder {
         let texture = KidneyTexture(sinus: sinus, cortex: u(5, 7), pyramidDepth: u(10, 14), phase: u(0, 2 * .pi))
         let pelvisCentre = centre + 0.7 * semi.y * frame.v + 3 * posterior - 0.12 * semi.x * frame.u
         let pelvis = Ellipsoid(centre: pelvisCentre, semi: SIMD3(u(10, 14), u(8, 10), u(5, 7)), frame: frame)
-        let fasciaCentre = centre + SIMD3(s * u(2, 5), u(2, 6), -u(5, 12))
-        let space = Ellipsoid(
-            centre: fasciaCentre, semi: semi + SIMD3(u(15, 25), u(12, 18), u(10, 16)), frame: frame)
-        let fascia = space.grown(by: u(1.5, 2.5))
+        let space = Ellipsoid(centre: centre + fasciaOffset, semi: semi + spaceGrowth, frame: frame)
+        // Gerota's fascia drawn as a closed soft-tissue wall thicker than the real 1-3 mm, so that it stays a
+        // barrier between perirenal and visceral fat at 2.5-5 mm sampling.
+        let fascia = space.grown(by: fasciaThickness)
         return KidneyLayout(
-            side: side, envelope: envelope, posterior: posterior, pelvisCentre: pelvisCentre,
+            side: side, envelope: envelope, space: space, posterior: posterior, pelvisCentre: pelvisCentre,
             sinusFat: SceneObject(shape: .ellipsoid(envelope), fill: .solid(.sinusFat), label: .background),
             pelvis: SceneObject(shape: .ellipsoid(pelvis), fill: .solid(.ureterLumen), label: .ureter),
             parenchyma: SceneObject(shape: .ellipsoid(envelope), fill: .kidney(texture), label: .kidney),
@@ -73,14 +83,22 @@ extension AnatomyBuilder {
         let semi = kidney.envelope.semi
         let surface = direction / ((direction / semi) * (direction / semi)).sum().squareRoot()
         let normal = normalized(surface / (semi * semi))
-        let radius = u(12, 28)
+        let drawnRadius = u(12, 28)
         let exophytic = u(0, 1) < exophyticProbability
         let outward = u(0.1, 0.5)
         let inward = u(0.55, 0.85)
-        let offset = exophytic ? outward * radius : -inward * radius
-        let centre = kidney.centre + kidney.frame.world(surface + offset * normal)
-        let shape = Ellipsoid(
-            centre: centre, semi: SIMD3(radius, radius * u(0.85, 1), radius * u(0.85, 1)), frame: kidney.frame)
+        let flattening = SIMD3(1, u(0.85, 1), u(0.85, 1))
+        // A tumour confined to the kidney's fascia (no T4 growth): shrink it until it fits the perirenal space.
+        var radius = drawnRadius
+        var shape: Ellipsoid
+        repeat {
+            let offset = exophytic ? outward * radius : -inward * radius
+            let centre = kidney.centre + kidney.frame.world(surface + offset * normal)
+            shape = Ellipsoid(centre: centre, semi: radius * flattening, frame: kidney.frame)
+            radius *= 0.95
+        } while radius > 8 && !shape.surfaceSamples().allSatisfy(kidney.space.contains)
+        radius = shape.semi.x
+        let centre = shape.centre
         let necrosis = u(0.3, 0.5)
         let salt = random.next()
         return TumorLayout(

@@ -46,7 +46,7 @@ struct MuscleLayout {
 extension AnatomyBuilder {
     mutating func spine(torso: BodyCrossSection) -> SpineLayout {
         var layout = SpineLayout(
-            centreY: torso.posterior - u(62, 70), bodySemi: SIMD2(u(20, 24), u(15, 18)), objects: [])
+            centreY: torso.posterior - u(80, 90), bodySemi: SIMD2(u(20, 24), u(15, 18)), objects: [])
         let height = u(32, 36)
         let disc = u(8, 10)
         let start = u(0, height)

@@ -22,7 +22,7 @@ struct Anatomy {
         let torso = builder.torso()
         let spine = builder.spine(torso: torso)
         let muscles = builder.muscles(spine: spine)
-        let kidneys = [KidneySide.left, .right].map { builder.kidney(side: $0, spine: spine) }
+        let kidneys = [KidneySide.left, .right].map { builder.kidney(side: $0, spine: spine, torso: torso) }
         let tumor = builder.tumor(kidneys: kidneys, exophyticProbability: exophyticProbability)
         let vessels = builder.vessels(spine: spine, kidneys: kidneys)
         let ureters = kidneys.map { builder.ureter(kidney: $0, vessels: vessels, muscles: muscles) }
@@ -51,15 +51,16 @@ struct AnatomyBuilder {
     mutating func u(_ low: Double, _ high: Double) -> Double { random.uniform(low, high) }
 
     mutating func torso() -> BodyCrossSection {
-        let halfWidth = u(145, 170)
+        // The cavity is wide enough for kidneys beside the spine with their perirenal space; fat adds outside.
+        let cavityHalfWidth = u(130, 150)
         let anterior = u(105, 125)
-        let posterior = u(100, 115)
+        let posterior = u(125, 140)
         let exponent = u(2.3, 2.8)
         let skin = 2.0
         let fat = SIMD3(u(15, 40), u(12, 35), u(10, 25))
         let wall = SIMD3(u(9, 14), u(8, 13), 4)
         return BodyCrossSection(
-            centreY: 0, halfWidth: halfWidth, anterior: anterior, posterior: posterior,
+            centreY: 0, halfWidth: cavityHalfWidth + skin + fat.x + wall.x, anterior: anterior, posterior: posterior,
             posteriorExponent: exponent,
             insets: [.zero, SIMD3(repeating: skin), skin + fat, skin + fat + wall], phase: u(0, 2 * .pi))
     }

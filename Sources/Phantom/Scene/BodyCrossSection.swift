@@ -45,4 +45,23 @@ struct BodyCrossSection {
         if dy < 0 { return a * (1 - t * t).squareRoot() }
         return a * pow(1 - pow(t, posteriorExponent), 1 / posteriorExponent)
     }
+
+    /// Whether the world point `p` lies inside `layer`'s outline.
+    func contains(_ p: SIMD3<Double>, in layer: Layer) -> Bool {
+        guard let half = halfWidth(of: layer, y: p.y, z: p.z) else { return false }
+        return abs(p.x) < half
+    }
+
+    /// The smallest anterior-and-medial shift (steps of 1.5 mm anteriorly, 0.25 mm medially; at most 60 mm
+    /// anteriorly) that brings the surface of `ellipsoid` inside the abdominal cavity; `side` is +1 for an
+    /// object at +x, -1 at -x.
+    func inwardShift(keepingInCavity ellipsoid: Ellipsoid, side: Double) -> SIMD3<Double> {
+        let surface = ellipsoid.surfaceSamples()
+        var shift = SIMD3<Double>(repeating: 0)
+        for _ in 0..<40 {
+            if surface.allSatisfy({ contains($0 + shift, in: .cavity) }) { break }
+            shift += SIMD3(-0.25 * side, -1.5, 0)
+        }
+        return shift
+    }
 }

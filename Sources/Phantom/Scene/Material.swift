@@ -27,7 +27,7 @@ struct MaterialTable {
         self[.visceralFat] = draw(-105, -88)
         self[.perirenalFat] = draw(-108, -88)
         self[.sinusFat] = draw(-95, -75)
-        self[.fascia] = draw(10, 40)
+        self[.fascia] = draw(25, 50)
         self[.muscle] = draw(45, 60)
         self[.liver] = draw(95, 120)
         self[.spleen] = draw(105, 130)

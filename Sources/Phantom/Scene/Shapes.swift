@@ -7,6 +7,8 @@
 // Depths are approximate distances (exact for spheres and capsules), good to a fraction of a millimetre
 // for the shell thicknesses used here (bone cortex, bowel wall, renal cortex).
 
+import Foundation
+
 /// An axis-aligned box in world mm.
 struct Box {
     var lower: SIMD3<Double>
@@ -73,6 +75,20 @@ struct Ellipsoid {
     @inline(__always) func contains(_ p: SIMD3<Double>) -> Bool {
         let n = normalized(p)
         return (n * n).sum() <= 1
+    }
+
+    /// Points on the surface: 12 latitudes × 24 longitudes in the ellipsoid's own frame, plus the two poles.
+    func surfaceSamples() -> [SIMD3<Double>] {
+        var points = [centre + semi.x * frame.u, centre - semi.x * frame.u]
+        for i in 1..<12 {
+            let polar = Double(i) * .pi / 12
+            for j in 0..<24 {
+                let azimuth = Double(j) * .pi / 12
+                let l = semi * SIMD3(cos(polar), sin(polar) * cos(azimuth), sin(polar) * sin(azimuth))
+                points.append(centre + frame.world(l))
+            }
+        }
+        return points
     }
 
     /// Approximate distance inside the surface in mm (negative outside): `k0 (1 − k0) / k1` with
