@@ -51,6 +51,9 @@ let package = Package(
         .target(
             name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore", "NNLayers", "CZlib"],
             swiftSettings: sharedSwiftSettings),
+        .target(
+            name: "Segmentation", dependencies: ["NNUNetRuntime", "LabelOps", "VolumeCore", "ArrayCore"],
+            swiftSettings: sharedSwiftSettings),
         // Seeded mutation fuzzer for the checkpoint unpickler (a long run; the test suite runs a short one).
         .executableTarget(
             name: "nnunet-pickle-fuzz", dependencies: ["NNUNetRuntime"], swiftSettings: sharedSwiftSettings),
@@ -59,7 +62,7 @@ let package = Package(
             name: "organa",
             dependencies: [
                 "NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", "NNLayers",
-                "NNUNetRuntime",
+                "NNUNetRuntime", "Segmentation",
                 argumentParser,
             ],
             swiftSettings: sharedSwiftSettings
@@ -118,6 +121,11 @@ let package = Package(
             name: "NNUNetRuntimeTests",
             dependencies: ["NNUNetRuntime", "OrganaTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "SegmentationTests",
+            dependencies: ["Segmentation", "Phantom", "NiftiIO", "OrganaTestSupport"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

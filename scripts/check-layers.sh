@@ -12,15 +12,16 @@ declare -A allowed=(
   [Meshing]="ArrayCore VolumeCore"
   [LabelOps]="ArrayCore VolumeCore"
   [PostProcessing]="ArrayCore VolumeCore LabelOps"
+  [Segmentation]="ArrayCore VolumeCore LabelOps NNUNetRuntime NNLayers"
   [Phantom]="ArrayCore VolumeCore NiftiIO"
   [NNLayers]="ArrayCore COpenBLAS CNNKernels"
   [NNUNetRuntime]="ArrayCore VolumeCore NNLayers CZlib"
   [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO Meshing"
-  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime"
+  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation"
   [nnunet-pickle-fuzz]="NNUNetRuntime"
 )
-domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime"
-organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime OrganaTestSupport CZlib CDeflate COpenBLAS CNNKernels organa"
+domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation"
+organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation OrganaTestSupport CZlib CDeflate COpenBLAS CNNKernels organa"
 status=0
 for target in "${!allowed[@]}"; do
   [ -d "Sources/$target" ] || continue

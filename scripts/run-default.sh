@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Organa's main job on the bundled default, on a fresh machine: installs what the build needs, builds the
-# release binary, then runs the pieces of the job that exist on a phantom CT with the bundled models:
-#   organa phantom  → out/default/phantom/ct.nii.gz (seeded synthetic abdominal CT, with its ground truth)
-#   organa predict  → out/default/<model>.nii.gz for every bundled model (native nnU-Net; mirroring off here
-#                     to keep the demonstration short — drop --no-mirroring for nnU-Net's default)
-#   organa mesh     → out/default/meshes/<model>/<structure>.obj (smoothed, decimated OBJ meshes)
-# The one-read multi-model job (issue 6) will replace the per-model calls. Output folder: $1 (default out/default).
+# release binary, then
+#   organa phantom → out/default/phantom/ct.nii.gz (seeded synthetic abdominal CT, with its ground truth)
+#   organa models  → which catalog models run on it and why (header only)
+#   organa run     → out/default/run/: the CT read once, every selected model (models/catalog.json) run on it
+#                    in memory, merged labels.nii.gz, masks/, fat_candidate.nii.gz, post/ (corrections,
+#                    perirenal fat), meshes/ (one OBJ per structure), summary.json (volumes, timings, memory).
+#                    Mirroring is off here to keep the demonstration short (drop --no-mirroring for nnU-Net's
+#                    default).
+# Output folder: $1 (default out/default).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,11 +23,6 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo; then expor
 mkdir -p "$out"
 "$organa" phantom --out "$out/phantom" --seed 1
 "$organa" info "$out/phantom/ct.nii.gz"
-for model in models/*/; do
-  name=$(basename "$model")
-  [ -f "$model/plans.json" ] || continue
-  "$organa" predict --model "$model" --input "$out/phantom/ct.nii.gz" --output "$out/$name.nii.gz" --no-mirroring
-  names=$(python3 -c 'import json,sys; print(",".join(f"{v}={k}" for k, v in json.load(open(sys.argv[1]))["labels"].items() if v))' "$model/dataset.json")
-  "$organa" mesh --labels "$out/$name.nii.gz" --names "$names" --out "$out/meshes/$name" --decimate 0.8
-done
-echo "done: label maps in $out/, meshes in $out/meshes/" >&2
+"$organa" models --ct "$out/phantom/ct.nii.gz"
+"$organa" run "$out/phantom/ct.nii.gz" --out "$out/run" --no-mirroring
+echo "done: $out/run/labels.nii.gz, masks in $out/run/masks/, meshes in $out/run/meshes/" >&2

@@ -69,3 +69,16 @@ public func boundingBox(of labelMap: Volume<UInt8>, values: Set<UInt8>) -> Index
     }
     return upper.x < 0 ? nil : IndexBox(lower: lower, upper: upper &+ 1)
 }
+
+/// A 0/1 mask of the voxels of `volume` whose value lies in `window` (e.g. the fat window of a CT in HU).
+public func windowMask(_ volume: Volume<Int16>, window: ClosedRange<Int16>) -> Volume<UInt8> {
+    let count = volume.voxelCount
+    let (low, high) = (window.lowerBound, window.upperBound)
+    let elements = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+        volume.voxels.elements.withUnsafeBufferPointer { values in
+            for index in 0..<count { out[index] = values[index] >= low && values[index] <= high ? 1 : 0 }
+        }
+        initialized = count
+    }
+    return Volume(unchecked: NDArray(uncheckedShape: volume.voxels.shape, elements: elements), volume.geometry)
+}

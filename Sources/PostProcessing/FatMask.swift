@@ -53,15 +53,7 @@ public struct FatMaskResult: Sendable {
 /// standard for adipose tissue: Yoshizumi et al., Radiology 1999; research note §2.2). For the image job,
 /// which holds the CT in memory.
 public func fatCandidateMask(ct: Volume<Int16>, window: ClosedRange<Int16> = -190...(-30)) -> Volume<UInt8> {
-    let count = ct.voxelCount
-    let (low, high) = (window.lowerBound, window.upperBound)
-    let elements = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
-        ct.voxels.elements.withUnsafeBufferPointer { hu in
-            for index in 0..<count { out[index] = hu[index] >= low && hu[index] <= high ? 1 : 0 }
-        }
-        initialized = count
-    }
-    return Volume(unchecked: NDArray(uncheckedShape: ct.voxels.shape, elements: elements), ct.geometry)
+    windowMask(ct, window: window)
 }
 
 /// Derives the perirenal fat mask of both sides from a label map and a fat-candidate mask.

@@ -8,6 +8,6 @@ struct OrganaCommand: ParsableCommand {
         abstract: "Abdominal CT segmentation, post-processing and meshing for kidney-surgery planning.",
         subcommands: [
             InfoCommand.self, PhantomCommand.self, MeshCommand.self, PostCommand.self, ModelCommand.self,
-            PredictCommand.self,
+            PredictCommand.self, RunCommand.self, ModelsCommand.self,
         ])
 }

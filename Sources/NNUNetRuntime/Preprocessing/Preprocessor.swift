@@ -25,6 +25,10 @@ public struct Preprocessor: Sendable {
     /// - Throws: `NNUNetError.invalidInput` for a channel count or grid mismatch, `.unsupportedArchitecture` for
     ///   a normalisation or resampling this runtime does not implement, `.limitExceeded` for a too large target.
     public func run(_ channels: [Volume<Float>]) throws(NNUNetError) -> PreprocessedCase {
+        try run(channels, normalizing: true)
+    }
+
+    func run(_ channels: [Volume<Float>], normalizing: Bool) throws(NNUNetError) -> PreprocessedCase {
         guard let first = channels.first else { throw NNUNetError(.invalidInput, "no input channel") }
         guard channels.count == configuration.normalizationSchemes.count else {
             throw NNUNetError(
@@ -53,7 +57,7 @@ public struct Preprocessor: Sendable {
             try NormalizationScheme(configuration: configuration, plans: plans, channel: channel)
         }
         let croppedMask: [Bool]? =
-            schemes.contains(where: \.needsMask)
+            normalizing && schemes.contains(where: \.needsMask)
             ? CropToNonzero.cropped(CropToNonzero.filledHoles(mask, shape: shapeBefore), shape: shapeBefore, to: box)
             : nil
         try Self.checkCount(newShape, channels: channels.count, limit: maximumVoxelCount)
@@ -62,7 +66,7 @@ public struct Preprocessor: Sendable {
         for (index, scheme) in schemes.enumerated() {
             var values = arrays[index].elements
             arrays[index] = NDArray(shape: [0], repeating: 0)
-            try scheme.apply(&values, mask: croppedMask)
+            if normalizing { try scheme.apply(&values, mask: croppedMask) }
             let resampled = try Self.resample(
                 NDArray(uncheckedShape: shapeAfter, elements: values), to: newShape, from: transposedSpacing,
                 to: target, resampling: configuration.resamplingData)
@@ -73,6 +77,60 @@ public struct Preprocessor: Sendable {
             shapeBeforeCropping: shapeBefore, boundingBox: box, shapeAfterCropping: shapeAfter, targetSpacing: target)
         return PreprocessedCase(
             data: NDArray(uncheckedShape: [channels.count] + newShape, elements: output), properties: properties)
+    }
+
+    /// The lean path's first half: transpose, crop and resample without normalising, so that several models
+    /// with the same target grid share one resampling (`normalizedAfterResampling` finishes each model's
+    /// input). Differs from `run` only where the CT clip bounds are crossed: `run` clips before the cubic
+    /// B-spline, this clips after it.
+    /// - Throws: as `run`.
+    public func resampledWithoutNormalization(_ channels: [Volume<Float>]) throws(NNUNetError) -> PreprocessedCase {
+        try run(channels, normalizing: false)
+    }
+
+    /// The lean path's second half: this model's normalisation of data that `resampledWithoutNormalization`
+    /// resampled (with a configuration of the same target spacing).
+    /// - Throws: `.unsupportedArchitecture` for a scheme that needs the non-zero mask (z-score with mask).
+    public func normalizedAfterResampling(_ resampled: PreprocessedCase) throws(NNUNetError) -> PreprocessedCase {
+        let channels = resampled.data.shape[0]
+        guard channels == configuration.normalizationSchemes.count else {
+            throw NNUNetError(
+                .invalidInput,
+                "the model expects \(configuration.normalizationSchemes.count) input channel(s), got \(channels)")
+        }
+        let count = resampled.data.count / max(1, channels)
+        var output = resampled.data.elements
+        for channel in 0..<channels {
+            let scheme = try NormalizationScheme(configuration: configuration, plans: plans, channel: channel)
+            guard !scheme.needsMask else {
+                throw NNUNetError(
+                    .unsupportedArchitecture,
+                    "channel \(channel) normalises with the non-zero mask; it cannot share resampling with other models"
+                )
+            }
+            var values = Array(output[(channel * count)..<((channel + 1) * count)])
+            try scheme.apply(&values, mask: nil)
+            output.replaceSubrange((channel * count)..<((channel + 1) * count), with: values)
+        }
+        return PreprocessedCase(
+            data: NDArray(uncheckedShape: resampled.data.shape, elements: output), properties: resampled.properties)
+    }
+
+    /// Target spacing and shape (transposed axes) of an input of `size` voxels (x, y, z) of `spacing` mm
+    /// (x, y, z), before any crop to non-zero: what a planner knows from the header alone.
+    public func plannedGrid(
+        size: SIMD3<Int>, spacing: SIMD3<Double>
+    ) throws(NNUNetError) -> (
+        spacing: [Double], shape: [Int]
+    ) {
+        let permutation = plans.transposeForward
+        guard permutation.count == 3, Set(permutation) == [0, 1, 2] else {
+            throw NNUNetError(.invalidJSON, "plans.json.transpose_forward \(permutation) must permute 0, 1, 2")
+        }
+        let shape = permutation.map { [size.z, size.y, size.x][$0] }
+        let current = permutation.map { [spacing.z, spacing.y, spacing.x][$0] }
+        let target = try targetSpacing(current)
+        return (target, try Self.newShape(shape, spacing: current, target: target))
     }
 
     /// The configuration's spacing, with the input's first-axis spacing prepended for 2-D configurations.

@@ -1,0 +1,37 @@
+// Design: the job's memory estimate from array sizes alone. Resident for the whole job: the process itself,
+// the CT (Int16), its float copy while a group is preprocessed (float32), the merged label map, the fat
+// candidate and the per-structure masks (uint8 each, bounded by the grid). Per model step on N target voxels and C classes:
+// the normalised input (4N), the aggregated fp16 logits and weights (2CN + 2N), export (float32 logits of
+// one class on the original grid plus the argmax state: 4M + 4M) and the network's largest activations for
+// one tile (patch voxels × features of the first stage × 4 bytes × 6: input, output, im2col panel, norm and
+// skip copies). A shared group also holds its resampled input (4N) while its models run.
+// The estimate is an upper bound when models crop to the kidney box (it assumes the whole image).
+
+/// Array-size estimates of the job's memory.
+enum MemoryModel {
+    /// The process itself (code, runtime, OpenBLAS buffers) before any array: 48 MiB measured with
+    /// `organa run` on small phantoms.
+    static let processBytes = 48 << 20
+
+    static func residentBytes(image: ImageInfo) -> Int {
+        let v = image.voxelCount
+        return processBytes + 2 * v + 4 * v + v + v + v
+    }
+
+    static func stepBytes(_ model: PlannedModel, image: ImageInfo, patchSize: [Int], features: [Int]) -> Int {
+        let n = model.targetShape.reduce(1, *)
+        let m = image.voxelCount
+        let c = model.classCount
+        let patch = patchSize.reduce(1, *)
+        let network = patch * (features.first ?? 32) * 4 * 6
+        return 4 * n + 2 * c * n + 2 * n + 8 * m + network
+    }
+
+    static func sharedInputBytes(_ model: PlannedModel) -> Int { 4 * model.targetShape.reduce(1, *) }
+
+    /// Bytes in MiB or GiB, for messages.
+    static func describe(_ bytes: Int) -> String {
+        let mib = Double(bytes) / 1_048_576
+        return mib >= 1024 ? "\(format(mib / 1024)) GiB" : "\(format(mib)) MiB"
+    }
+}

@@ -1,0 +1,197 @@
+// Design: the one-read job. The caller reads the CT once and hands the volume in; nothing here reads files
+// but model folders. Order: fat-candidate mask (the only HU-derived product later steps need) → preview model
+// on the whole image (its masks announced at once; its kidney ∪ tumour box is where `aroundKidneys` models
+// run) → per resample group: the CT (or its kidney box) as float32, transposed/cropped/resampled once when
+// the group shares resampling, then each model normalises, runs its folds and exports to the region's grid →
+// its structures are pasted into per-structure masks and merged by the catalog's priority. Each model's
+// arrays are released before the next one starts, so the peak is one model's step on top of the resident
+// arrays (MemoryModel). Events go to a callback as they happen (services stream them).
+public import ArrayCore
+import Foundation
+public import LabelOps
+import NNUNetRuntime
+public import VolumeCore
+
+/// What the job reports while it runs.
+public enum SegmentationEvent: Sendable {
+    /// A stage began (`preview`, `fat candidate`, a group name, a model id).
+    case started(stage: String)
+    /// Sliding-window progress of a model: `done` of `total` tiles over all folds.
+    case progress(model: String, done: Int, total: Int)
+    /// A stage ended after `seconds`.
+    case finished(stage: String, seconds: Double)
+    /// The preview's label map is ready (canonical values, original grid).
+    case previewReady
+    /// A structure's mask is final (from the full models).
+    case maskReady(Structure)
+}
+
+/// A structure's mask, cropped to its bounding box (geometry adjusted so it lands in place).
+public struct StructureMask: Sendable {
+    public var structure: Structure
+    /// Where `mask` lies in the original grid.
+    public var box: IndexBox
+    /// 0/1 on the box.
+    public var mask: Volume<UInt8>
+    /// Volume in mL.
+    public var volumeML: Double
+    /// Model that gave it.
+    public var model: String
+}
+
+/// Everything the job produces.
+public struct SegmentationResult: Sendable {
+    /// All structures on the CT's grid, overlaps resolved by the catalog's priority.
+    public var labels: Volume<UInt8>
+    /// Per-structure masks before merging (each from its model), cropped.
+    public var masks: [Structure: StructureMask]
+    /// 1 where the CT's HU lies in the fat window: what the fat mask needs, so no later step reads the CT.
+    public var fatCandidate: Volume<UInt8>
+    /// The preview model's merged label map, when it ran.
+    public var preview: Volume<UInt8>?
+    /// The kidney box models were cropped to, when any.
+    public var kidneyBox: IndexBox?
+    /// Seconds per stage, in order.
+    public var timings: [(stage: String, seconds: Double)]
+    /// Notes for a reviewer (locator found nothing, ...).
+    public var warnings: [String]
+}
+
+/// Runs a plan on a CT in memory.
+public struct SegmentationJob: Sendable {
+    public let plan: JobPlan
+    public let catalog: ModelCatalog
+
+    public init(plan: JobPlan, catalog: ModelCatalog) {
+        self.plan = plan
+        self.catalog = catalog
+    }
+
+    /// Runs every planned model on `ct` (HU, the grid the plan was made for).
+    /// - Throws: `.invalidImage` when `ct` is not on the planned grid; `.model` when a model fails.
+    public func run(
+        _ ct: Volume<Int16>, events: @escaping @Sendable (SegmentationEvent) -> Void = { _ in }
+    ) throws(SegmentationError) -> SegmentationResult {
+        guard ct.size == plan.image.size, ct.geometry.isApproximatelyEqual(to: plan.image.geometry) else {
+            throw SegmentationError(
+                .invalidImage,
+                "the CT (size \(ct.size)) is not on the grid the job was planned for (\(plan.image.size))")
+        }
+        var state = JobState(ct: ct, priority: catalog.mergePriority, events: events)
+        let window = plan.options.fatWindow
+        state.timed("fat candidate") { (state: inout JobState) in state.fatCandidate = windowMask(ct, window: window) }
+        if let preview = plan.preview {
+            try state.timedThrowing("preview") { (state) throws(SegmentationError) in
+                let labels = try runAlone(preview, on: ct, state: &state)
+                state.preview = labels
+                state.kidneyBox = Self.kidneyBox(labels, entries: plan.models.map(\.entry))
+                if state.kidneyBox == nil, plan.models.contains(where: \.cropsToKidneys) {
+                    state.warnings.append(
+                        "the preview found no kidney: models meant for the kidney box ran on the whole image")
+                }
+            }
+            events(.previewReady)
+        }
+        for group in plan.groups {
+            try state.timedThrowing(group.name) { (state) throws(SegmentationError) in
+                try runGroup(group, state: &state)
+            }
+        }
+        return state.result()
+    }
+
+    /// One model on the whole image (the preview): canonical label map.
+    func runAlone(
+        _ model: PlannedModel, on ct: Volume<Int16>, state: inout JobState
+    ) throws(SegmentationError) -> Volume<UInt8> {
+        let loaded = try SegmentationModel(
+            entry: model.entry, catalog: catalog, mirroring: plan.options.mirroring, tileStep: plan.options.tileStep)
+        return try loaded.segment(ct, progress: Self.reporter(model.entry.id, state.events))
+    }
+
+    /// The models of one group: shared resampling when the group allows it.
+    func runGroup(_ group: ResampleGroup, state: inout JobState) throws(SegmentationError) {
+        let box = group.models[0].cropsToKidneys ? state.kidneyBox : nil
+        let region = try Self.region(state.ct, box: box)
+        var shared: PreprocessedCase?
+        for model in group.models {
+            try state.timedThrowing(model.entry.id) { (state) throws(SegmentationError) in
+                let loaded = try SegmentationModel(
+                    entry: model.entry, catalog: catalog, mirroring: plan.options.mirroring,
+                    tileStep: plan.options.tileStep)
+                let labels: Volume<UInt8>
+                let report = Self.reporter(model.entry.id, state.events)
+                do {
+                    if group.sharesResampling {
+                        let preprocessor = Preprocessor(
+                            plans: loaded.predictor.model.plans, configuration: loaded.predictor.configuration)
+                        let input: PreprocessedCase
+                        if let existing = shared {
+                            input = existing
+                        } else {
+                            input = try preprocessor.resampledWithoutNormalization([region.converted(to: Float.self)])
+                            shared = input
+                        }
+                        labels = try predict(loaded, preprocessor.normalizedAfterResampling(input), report: report)
+                    } else {
+                        labels = try loaded.segment(region, progress: report)
+                    }
+                } catch let error as SegmentationError {
+                    throw error
+                } catch {
+                    throw SegmentationError(.model, "model \(model.entry.id): \(error)", underlying: error)
+                }
+                state.add(labels, at: box?.lower ?? .zero, structures: model.structures, model: model.entry.id)
+            }
+        }
+    }
+
+    /// Sliding window and export of an already preprocessed case.
+    func predict(
+        _ model: SegmentationModel, _ input: PreprocessedCase, report: @escaping (PredictionProgress) -> Void
+    ) throws -> Volume<UInt8> {
+        let logits = try model.predictor.predictLogits(input.data, progress: report)
+        return model.canonical(try model.predictor.export(logits, properties: input.properties).segmentation)
+    }
+
+    /// Sliding-window progress of model `id` as job events (tiles counted over all folds).
+    static func reporter(
+        _ id: String, _ events: @escaping @Sendable (SegmentationEvent) -> Void
+    ) -> (PredictionProgress) -> Void {
+        { progress in
+            if case .tile(let done, let total, let fold, let folds) = progress {
+                events(.progress(model: id, done: fold * total + done, total: folds * total))
+            }
+        }
+    }
+
+    /// The CT, or its part inside `box`.
+    static func region(_ ct: Volume<Int16>, box: IndexBox?) throws(SegmentationError) -> Volume<Int16> {
+        guard let box else { return ct }
+        do {
+            return try ct.cropped(to: box)
+        } catch {
+            throw SegmentationError(.invalidImage, "cropping the CT to the kidney box: \(error)", underlying: error)
+        }
+    }
+
+    /// Kidney ∪ tumour box of the preview, grown by the largest margin the `aroundKidneys` models ask for.
+    static func kidneyBox(_ preview: Volume<UInt8>, entries: [CatalogEntry]) -> IndexBox? {
+        let margins = entries.compactMap { entry -> [Double]? in
+            if case .aroundKidneys(let margin) = entry.region { return margin }
+            return nil
+        }
+        guard let box = boundingBox(of: preview, values: [Structure.kidney.labelValue, Structure.tumor.labelValue])
+        else { return nil }
+        let spacing = preview.geometry.spacing
+        var lower = box.lower
+        var upper = box.upper
+        for axis in 0..<3 {
+            let margin = margins.map { $0[axis] }.max() ?? 0
+            let voxels = Int((margin / spacing[axis]).rounded(.up))
+            lower[axis] = max(0, lower[axis] - voxels)
+            upper[axis] = min(preview.size[axis], upper[axis] + voxels)
+        }
+        return IndexBox(lower: lower, upper: upper)
+    }
+}
