@@ -114,7 +114,8 @@ public struct SegmentationJob: Sendable {
         let box = group.models[0].cropsToKidneys ? state.kidneyBox : nil
         let region = try Self.region(state.ct, box: box)
         var shared: PreprocessedCase?
-        for model in group.models {
+        for (index, model) in group.models.enumerated() {
+            let isLast = index == group.models.count - 1
             try state.timedThrowing(model.entry.id) { (state) throws(SegmentationError) in
                 let loaded = try SegmentationModel(
                     entry: model.entry, catalog: catalog, mirroring: plan.options.mirroring,
@@ -125,14 +126,16 @@ public struct SegmentationJob: Sendable {
                     if group.sharesResampling {
                         let preprocessor = Preprocessor(
                             plans: loaded.predictor.model.plans, configuration: loaded.predictor.configuration)
-                        let input: PreprocessedCase
+                        var input: PreprocessedCase
                         if let existing = shared {
                             input = existing
                         } else {
                             input = try preprocessor.resampledWithoutNormalization([region.converted(to: Float.self)])
-                            shared = input
                         }
-                        labels = try predict(loaded, preprocessor.normalizedAfterResampling(input), report: report)
+                        // The last model of the group takes the shared input over and normalises it in place.
+                        shared = isLast ? nil : input
+                        labels = try predict(
+                            loaded, preprocessor.normalizedAfterResampling(consume input), report: report)
                     } else {
                         labels = try loaded.segment(region, progress: report)
                     }

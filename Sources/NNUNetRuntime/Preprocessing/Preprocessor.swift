@@ -91,16 +91,17 @@ public struct Preprocessor: Sendable {
     /// The lean path's second half: this model's normalisation of data that `resampledWithoutNormalization`
     /// resampled (with a configuration of the same target spacing).
     /// - Throws: `.unsupportedArchitecture` for a scheme that needs the non-zero mask (z-score with mask).
-    public func normalizedAfterResampling(_ resampled: PreprocessedCase) throws(NNUNetError) -> PreprocessedCase {
-        let channels = resampled.data.shape[0]
+    public func normalizedAfterResampling(
+        _ resampled: consuming PreprocessedCase
+    ) throws(NNUNetError) -> PreprocessedCase {
+        let shape = resampled.data.shape
+        let channels = shape[0]
         guard channels == configuration.normalizationSchemes.count else {
             throw NNUNetError(
                 .invalidInput,
                 "the model expects \(configuration.normalizationSchemes.count) input channel(s), got \(channels)")
         }
-        let count = resampled.data.count / max(1, channels)
-        var output = resampled.data.elements
-        for channel in 0..<channels {
+        let schemes = try (0..<channels).map { (channel) throws(NNUNetError) in
             let scheme = try NormalizationScheme(configuration: configuration, plans: plans, channel: channel)
             guard !scheme.needsMask else {
                 throw NNUNetError(
@@ -108,12 +109,23 @@ public struct Preprocessor: Sendable {
                     "channel \(channel) normalises with the non-zero mask; it cannot share resampling with other models"
                 )
             }
-            var values = Array(output[(channel * count)..<((channel + 1) * count)])
-            try scheme.apply(&values, mask: nil)
-            output.replaceSubrange((channel * count)..<((channel + 1) * count), with: values)
+            return scheme
+        }
+        // Normalise in place when the caller hands its only reference over (`consume`).
+        var output = resampled.data.elements
+        resampled.data = NDArray(shape: [0], repeating: 0)
+        if channels == 1 {
+            try schemes[0].apply(&output, mask: nil)
+        } else {
+            let count = output.count / channels
+            for (channel, scheme) in schemes.enumerated() {
+                var values = Array(output[(channel * count)..<((channel + 1) * count)])
+                try scheme.apply(&values, mask: nil)
+                output.replaceSubrange((channel * count)..<((channel + 1) * count), with: values)
+            }
         }
         return PreprocessedCase(
-            data: NDArray(uncheckedShape: resampled.data.shape, elements: output), properties: resampled.properties)
+            data: NDArray(uncheckedShape: shape, elements: output), properties: resampled.properties)
     }
 
     /// Target spacing and shape (transposed axes) of an input of `size` voxels (x, y, z) of `spacing` mm
