@@ -40,29 +40,20 @@ public struct ImageInfo: Sendable, Hashable, Codable {
     public var voxelCount: Int { size.x * size.y * size.z }
 }
 
+/// A model chosen for a request, with the structures it is used for (it may give more).
+public struct SelectedModel: Sendable, Hashable {
+    public var entry: CatalogEntry
+    public var structures: [Structure]
+}
+
 /// The models chosen for a request and why.
 public struct ModelSelection: Sendable, Hashable {
     /// The preview model, when asked for and available.
     public var preview: CatalogEntry?
-    /// Models to run, each with the structures it is used for (a model may give more than it is used for).
-    public var models: [(entry: CatalogEntry, structures: [Structure])]
+    /// Models to run, in the order they were chosen.
+    public var models: [SelectedModel]
     /// One line per decision, in order.
     public var reasons: [String]
-
-    public static func == (lhs: ModelSelection, rhs: ModelSelection) -> Bool {
-        lhs.preview == rhs.preview && lhs.reasons == rhs.reasons
-            && lhs.models.map(\.entry) == rhs.models.map(\.entry)
-            && lhs.models.map(\.structures) == rhs.models.map(\.structures)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(preview)
-        hasher.combine(reasons)
-        for (entry, structures) in models {
-            hasher.combine(entry)
-            hasher.combine(structures)
-        }
-    }
 }
 
 /// Chooses models from a catalog.
@@ -104,7 +95,7 @@ public struct ModelSelector: Sendable {
             }
             let (entry, reason) = try choose(
                 among: candidates, for: structure.rawValue, pins: request.pins, image: image)
-            selection.models.append((entry, [structure]))
+            selection.models.append(SelectedModel(entry: entry, structures: [structure]))
             selection.reasons.append(reason)
         }
         if request.preview {
