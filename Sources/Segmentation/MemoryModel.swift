@@ -1,11 +1,12 @@
 // Design: the job's memory estimate from array sizes alone. Resident for the whole job: the process itself,
-// the CT (Int16), its float copy while a group is preprocessed (float32), the merged label map, the fat
-// candidate and the per-structure masks (uint8 each, bounded by the grid). Per model step on N target voxels and C classes:
-// the normalised input (4N), the aggregated fp16 logits and weights (2CN + 2N), export (float32 logits of
-// one class on the original grid plus the argmax state: 4M + 4M) and the network's largest activations for
-// one tile (patch voxels × features of the first stage × 4 bytes × 6: input, output, im2col panel, norm and
-// skip copies). A shared group also holds its resampled input (4N) while its models run.
-// The estimate is an upper bound when models crop to the kidney box (it assumes the whole image).
+// the CT (Int16), the merged label map, the fat candidate and the per-structure masks (uint8 each, bounded by
+// the grid). A model step on M region voxels, N target voxels and C classes peaks either while it
+// preprocesses (the float32 copy of the region 4M, the non-zero mask M, the resampled and normalised input
+// 8N) or while it predicts and exports (the normalised input 4N, the aggregated fp16 logits and weights
+// 2CN + 2N, export: float32 logits of one class on the region 4M plus the argmax state 4M, and the network's
+// largest activations for one tile: patch voxels × first-stage features × 4 bytes × 6 for input, output,
+// im2col panel, norm and skip copies). A shared group also holds its resampled input (4N) while its models
+// run. The estimate is an upper bound when models crop to the kidney box (it assumes the whole image).
 
 /// Array-size estimates of the job's memory.
 enum MemoryModel {
@@ -15,7 +16,7 @@ enum MemoryModel {
 
     static func residentBytes(image: ImageInfo) -> Int {
         let v = image.voxelCount
-        return processBytes + 2 * v + 4 * v + v + v + v
+        return processBytes + 2 * v + v + v + v
     }
 
     static func stepBytes(_ model: PlannedModel, image: ImageInfo, patchSize: [Int], features: [Int]) -> Int {
@@ -24,7 +25,9 @@ enum MemoryModel {
         let c = model.classCount
         let patch = patchSize.reduce(1, *)
         let network = patch * (features.first ?? 32) * 4 * 6
-        return 4 * n + 2 * c * n + 2 * n + 8 * m + network
+        let preprocessing = 4 * m + m + 8 * n
+        let prediction = 4 * n + 2 * c * n + 2 * n + 8 * m + network
+        return max(preprocessing, prediction)
     }
 
     static func sharedInputBytes(_ model: PlannedModel) -> Int { 4 * model.targetShape.reduce(1, *) }

@@ -60,13 +60,18 @@ public struct SegmentationModel: Sendable {
         return table
     }
 
-    /// Segments `ct` (HU): a label map of canonical values on `ct`'s grid.
+    /// Segments `ct` (HU): a label map of canonical values on `ct`'s grid. The same steps as
+    /// `Predictor.predict`, with the float32 copy of the CT released as soon as it is preprocessed.
     public func segment(
         _ ct: Volume<Int16>, progress: ((PredictionProgress) -> Void)? = nil
     ) throws(SegmentationError) -> Volume<UInt8> {
         do {
-            let exported = try predictor.predict([ct.converted(to: Float.self)], progress: progress)
-            return canonical(exported.segmentation)
+            var preprocessed = try predictor.preprocess([ct.converted(to: Float.self)])
+            progress?(.preprocessed(shape: preprocessed.data.shape))
+            let logits = try predictor.predictLogits(preprocessed.data, progress: progress)
+            preprocessed.data = NDArray(shape: [0], repeating: 0)
+            progress?(.exporting)
+            return canonical(try predictor.export(logits, properties: preprocessed.properties).segmentation)
         } catch {
             throw SegmentationError(.model, "model \(entry.id): \(error)", underlying: error)
         }
