@@ -3,7 +3,8 @@
 // the grid). A model step on M region voxels, N target voxels and C classes peaks either while it
 // preprocesses (the float32 copy of the region 4M, the non-zero mask M, the resampled and normalised input
 // 8N) or while it predicts and exports (the normalised input 4N, the aggregated fp16 logits and weights
-// 2CN + 2N, export: float32 logits of one class on the region 4M plus the argmax state 4M, and the network's
+// 2CN + 2N, export 15M: one class resampled to the region (float64 inside VolumeCore's resampler, float32
+// out, fp16 kept), the fp16 running maximum, the labels and their uncropped copy, and the network's
 // largest activations for one tile: patch voxels × first-stage features × 4 bytes × 6 for input, output,
 // im2col panel, norm and skip copies). A shared group also holds its resampled input (4N) while its models
 // run. The estimate is an upper bound when models crop to the kidney box (it assumes the whole image).
@@ -11,7 +12,8 @@
 /// Array-size estimates of the job's memory.
 enum MemoryModel {
     /// The process itself (code, runtime, OpenBLAS buffers) before any array: 48 MiB measured with
-    /// `organa run` on small phantoms.
+    /// `organa run` on small phantoms. (The export term was set from a 512 × 512 × 150 run: estimated 649
+    /// MiB with 8M, measured 885 MiB.)
     static let processBytes = 48 << 20
 
     static func residentBytes(image: ImageInfo) -> Int {
@@ -26,7 +28,7 @@ enum MemoryModel {
         let patch = patchSize.reduce(1, *)
         let network = patch * (features.first ?? 32) * 4 * 6
         let preprocessing = 4 * m + m + 8 * n
-        let prediction = 4 * n + 2 * c * n + 2 * n + 8 * m + network
+        let prediction = 4 * n + 2 * c * n + 2 * n + 15 * m + network
         return max(preprocessing, prediction)
     }
 
