@@ -2,19 +2,28 @@
 """Train Organa's bundled nnU-Net v2 models on phantom data, on the CPU, with the real nnunetv2.
 
 What it does, per model in MODELS:
-  1. `organa phantom dataset` writes an nnU-Net raw dataset of phantoms (training seeds 1000+).
+  1. `organa phantom dataset` writes an nnU-Net raw dataset of phantoms (24 cases, training seeds 1000+).
   2. nnunetv2 extracts the fingerprint and plans the experiment at the model's own target spacing, with a
      small GPU-memory target so that patches stay small; the plans are saved as `OrganaPlans`, then the
-     network is shrunk (features_per_stage divided by FEATURE_DIVISOR) so it trains in minutes on a CPU.
-  3. nnunetv2 preprocesses the data and trains `nnUNetTrainer` (fold 0) for a short schedule
-     (num_epochs x num_iterations_per_epoch set programmatically, as nnU-Net's own tests do).
+     network is shrunk (features_per_stage divided by FEATURE_DIVISOR, or the model's feature_divisor) so it
+     trains in minutes on a CPU.
+  3. nnunetv2 preprocesses the data and trains the model's trainer (fold 0) for a short schedule
+     (num_epochs x num_iterations_per_epoch set programmatically, as nnU-Net's own tests do). The trainers are
+     Organa's own (tools/models/organa_trainers.py, which this script installs into the venv's nnunetv2 so that
+     nnUNetPredictor finds them by name): no spatial or intensity augmentation (in-distribution phantoms; the
+     augmentation costs much CPU time) and AdamW at 1e-3 with nnU-Net's poly schedule, because nnU-Net's SGD
+     (1e-2, momentum 0.99) drove these small networks to all-background within 40 iterations.
+     `nnUNetTrainerOrganaMirror` (kidney-tumor-v1) keeps nnU-Net's random mirroring, so the model keeps its
+     test-time mirroring axes (0, 1, 2); `nnUNetTrainerOrganaNoDA` (the others) has none, as nnUNetTrainerNoDA.
   4. The results folder is copied to models/<name>/ exactly as nnUNetv2_train lays it out
      (dataset.json, plans.json, dataset_fingerprint.json, fold_0/checkpoint_final.pth), with the optimizer
      state removed from the checkpoint (the file stays a valid nnU-Net checkpoint for nnUNetPredictor).
   5. Each model predicts 3 unseen phantoms (seeds 9001-9003) with nnUNetPredictor; Dice per structure goes
      to models/<name>/evaluation.json and the table in models/README.md.
 
-Run from the repository root (CPU only; a few minutes per model on 2 cores):
+PyTorch runs on one thread: on 2 cores shared with other jobs one thread trained 2.5x faster than two.
+
+Run from the repository root (CPU only; 15-30 minutes per model on a shared 2-core machine):
     python3 -m venv /work/venv-nnunet && /work/venv-nnunet/bin/pip install -r tools/models/requirements-models.txt
     swift build -c release --product organa
     /work/venv-nnunet/bin/python tools/models/train_models.py [--only vessels,ureter] [--work /tmp/organa-models]
@@ -42,18 +51,27 @@ TRAIN_SEED = 1000
 TEST_SEEDS = (9001, 9002, 9003)
 PHANTOM_LABELS = {"kidney": 1, "tumor": 2, "artery": 3, "vein": 4, "ureter": 5, "perirenal_fat": 6}
 
-# Each model at its own spacing (mm, x y z) so that Organa's resolution planner has real work.
+# Each model at its own spacing (mm, x y z) so that Organa's resolution planner has real work. Trainers are
+# Organa's (tools/models/organa_trainers.py, installed into nnunetv2 by this script): no spatial/intensity data
+# augmentation, AdamW at 1e-3 (nnU-Net's SGD at 1e-2 with momentum 0.99 collapses these small networks to
+# all-background within 40 iterations); nnUNetTrainerOrganaMirror keeps random mirroring in training and thus
+# the test-time mirroring axes, nnUNetTrainerOrganaNoDA has none (inference_allowed_mirroring_axes = None).
 MODELS = [
     dict(name="vessels", dataset_id=501, dataset="Vessels", labels=["artery", "vein"],
-         configuration="3d_fullres", spacing=None, cases=10, epochs=20, iterations=25),
+         configuration="3d_fullres", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDA",
+         epochs=12, iterations=50),
     dict(name="ureter", dataset_id=502, dataset="Ureter", labels=["ureter"],
-         configuration="3d_fullres", spacing=None, cases=10, epochs=20, iterations=25),
+         configuration="3d_fullres", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDA",
+         epochs=12, iterations=50),
     dict(name="kidney-tumor-v1", dataset_id=503, dataset="KidneyTumorV1", labels=["kidney", "tumor"],
-         configuration="3d_fullres", spacing=(3.0, 3.0, 3.5), cases=10, epochs=20, iterations=25),
+         configuration="3d_fullres", spacing=(3.0, 3.0, 3.5), cases=24, trainer="nnUNetTrainerOrganaMirror",
+         epochs=12, iterations=50),
     dict(name="ureter-v1", dataset_id=504, dataset="UreterV1", labels=["ureter"],
-         configuration="2d", spacing=None, cases=10, epochs=20, iterations=25),
+         configuration="2d", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDA",
+         epochs=8, iterations=50, feature_divisor=8),
     dict(name="preview", dataset_id=505, dataset="Preview", labels=["kidney", "tumor", "artery", "vein", "ureter"],
-         configuration="3d_fullres", spacing=(5.0, 5.0, 5.0), cases=10, epochs=20, iterations=25),
+         configuration="3d_fullres", spacing=(5.0, 5.0, 5.0), cases=24, trainer="nnUNetTrainerOrganaNoDA",
+         epochs=8, iterations=50),
 ]
 
 
@@ -73,7 +91,7 @@ def nnunet_env(work: Path) -> dict:
         env[name] = str(work / name)
     env["nnUNet_n_proc_DA"] = "1"
     env["nnUNet_compile"] = "f"
-    env.setdefault("OMP_NUM_THREADS", "2")
+    env["OMP_NUM_THREADS"] = "1"  # one thread: 2.5x faster than two on a CPU shared with other jobs
     return env
 
 
@@ -93,16 +111,16 @@ def plan(model: dict, env: dict) -> Path:
         command += ["-overwrite_target_spacing", *[str(s) for s in reversed(model["spacing"])]]
     run(command, env)
     plans_path = Path(env["nnUNet_preprocessed"]) / dataset_folder(model) / f"{PLANS_NAME}.json"
-    shrink_network(plans_path)
+    shrink_network(plans_path, model.get("feature_divisor", FEATURE_DIVISOR))
     return plans_path
 
 
-def shrink_network(plans_path: Path) -> None:
+def shrink_network(plans_path: Path, divisor: int) -> None:
     plans = json.loads(plans_path.read_text())
     for name, configuration in plans["configurations"].items():
         kwargs = configuration.get("architecture", {}).get("arch_kwargs")
         if kwargs and "features_per_stage" in kwargs:
-            kwargs["features_per_stage"] = [max(4, f // FEATURE_DIVISOR) for f in kwargs["features_per_stage"]]
+            kwargs["features_per_stage"] = [max(4, f // divisor) for f in kwargs["features_per_stage"]]
     plans_path.write_text(json.dumps(plans, indent=2))
 
 
@@ -122,8 +140,8 @@ def train(model: dict, env: dict) -> Path:
     import torch
     from nnunetv2.run.run_training import get_trainer_from_args
 
-    torch.set_num_threads(2)
-    trainer = get_trainer_from_args(str(model["dataset_id"]), model["configuration"], 0, "nnUNetTrainer",
+    torch.set_num_threads(1)
+    trainer = get_trainer_from_args(str(model["dataset_id"]), model["configuration"], 0, model["trainer"],
                                     PLANS_NAME, device=torch.device("cpu"))
     trainer.num_epochs = model["epochs"]
     trainer.num_iterations_per_epoch = model["iterations"]
@@ -156,6 +174,7 @@ def evaluate(model: dict, model_folder: Path, work: Path, env: dict) -> dict:
     import torch
     from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
 
+    torch.set_num_threads(1)
     cases = work / "evaluation" / model["name"]
     # Mirroring (test-time augmentation) off: 8x faster on the CPU; the Dice reported is without TTA.
     predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=False,
@@ -177,8 +196,16 @@ def evaluate(model: dict, model_folder: Path, work: Path, env: dict) -> dict:
             found = predicted == index
             denominator = expected.sum() + found.sum()
             scores[label].append(float(2 * (expected & found).sum() / denominator) if denominator else 1.0)
+    checkpoint = torch.load(model_folder / "fold_0" / "checkpoint_final.pth", map_location="cpu",
+                            weights_only=False)
+    stamps = checkpoint["logging"]
+    training = {"trainer": checkpoint["trainer_name"], "epochs": checkpoint["current_epoch"],
+                "iterations_per_epoch": model["iterations"],
+                "wall_s": round(stamps["epoch_end_timestamps"][-1] - stamps["epoch_start_timestamps"][0]),
+                "inference_allowed_mirroring_axes": checkpoint["inference_allowed_mirroring_axes"]}
     result = {"seeds": list(TEST_SEEDS), "mirroring": False, "dice": scores,
-              "mean_dice": {label: float(np.mean(values)) for label, values in scores.items()}}
+              "mean_dice": {label: float(np.mean(values)) for label, values in scores.items()},
+              "training": training}
     (model_folder / "evaluation.json").write_text(json.dumps(result, indent=2))
     log(f"{model['name']}: Dice {result['mean_dice']}")
     return result
@@ -209,8 +236,9 @@ size and spacing) against the phantom's ground truth. This file is regenerated f
 
 def write_readme(models_root: Path) -> None:
     """models/README.md: the fixed text above and one table row per model folder."""
-    rows = ["| model | configuration | spacing (mm, z y x) | patch | features | training | checkpoint | "
-            "Dice per structure (mean of 3 unseen phantoms) |", "|---|---|---|---|---|---|---:|---|"]
+    rows = ["| model | configuration | spacing (mm, z y x) | patch | features | trainer | epochs x iterations | "
+            "training wall time | checkpoint | Dice per structure (mean of 3 unseen phantoms) |",
+            "|---|---|---|---|---|---|---|---:|---:|---|"]
     planned = {m["name"]: m for m in MODELS}
     for folder in sorted(p for p in models_root.iterdir() if (p / "plans.json").exists()):
         model = planned.get(folder.name, {})
@@ -218,13 +246,16 @@ def write_readme(models_root: Path) -> None:
         config = plans["configurations"][model.get("configuration", "3d_fullres")]
         features = config["architecture"]["arch_kwargs"]["features_per_stage"]
         evaluation = json.loads((folder / "evaluation.json").read_text()) if (folder / "evaluation.json").exists() else {}
-        dice = ", ".join(f"{k} {v:.3f}" + (" (weak: < 0.8, needs longer training)" if v < 0.8 else "")
+        dice = ", ".join(f"{k} {v:.3f}" + (" (weak: < 0.8)" if v < 0.8 else "")
                          for k, v in evaluation.get("mean_dice", {}).items()) or "not evaluated"
         size = (folder / "fold_0" / "checkpoint_final.pth").stat().st_size / 1e6
-        training = f"{model.get('epochs', '?')} x {model.get('iterations', '?')}"
+        trained = evaluation.get("training", {})
+        schedule = f"{trained.get('epochs', '?')} x {trained.get('iterations_per_epoch', '?')}"
+        wall = f"{trained['wall_s'] / 60:.0f} min" if "wall_s" in trained else "?"
         rows.append(f"| `{folder.name}` | {model.get('configuration', '?')} | "
                     f"{' x '.join(f'{v:g}' for v in config['spacing'])} | {' x '.join(map(str, config['patch_size']))} | "
-                    f"{features[0]}-{features[-1]} | {training} | {size:.1f} MB | {dice} |")
+                    f"{features[0]}-{features[-1]} | `{trained.get('trainer', '?')}` | {schedule} | {wall} | "
+                    f"{size:.1f} MB | {dice} |")
     (models_root / "README.md").write_text(README_HEAD + "\n".join(rows) + "\n")
 
 
@@ -234,6 +265,8 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated model names (default: all)")
     parser.add_argument("--work", default="/tmp/organa-models", help="scratch folder for nnUNet_raw/preprocessed/results")
     parser.add_argument("--evaluate-only", action="store_true", help="skip training; evaluate models/ as they are")
+    parser.add_argument("--export-only", action="store_true",
+                        help="skip training; export the results already under --work to models/, then evaluate")
     parser.add_argument("--smoke", action="store_true",
                         help="check the pipeline end to end in minutes: 5 cases, 1 epoch of 2 iterations, "
                              "models written under --work instead of models/")
@@ -243,6 +276,8 @@ def main() -> int:
     if args.readme_only:
         write_readme(REPO / "models")
         return 0
+    import organa_trainers
+    log(f"Organa's trainers installed at {organa_trainers.install()}")
     ORGANA = Path(args.organa)
     if not ORGANA.exists():
         sys.exit(f"{ORGANA} is missing: run `swift build -c release --product organa` first")
@@ -253,7 +288,11 @@ def main() -> int:
     for model in (m for m in MODELS if m["name"] in wanted):
         if args.smoke:
             model = dict(model, cases=5, epochs=1, iterations=2)
-        if not args.evaluate_only:
+        if args.export_only:
+            results = (Path(env["nnUNet_results"]) / dataset_folder(model) /
+                       f"{model['trainer']}__{PLANS_NAME}__{model['configuration']}")
+            folder = export(model, results, models_root)
+        elif not args.evaluate_only:
             make_dataset(model, env)
             plan(model, env)
             preprocess(model, env)

@@ -196,6 +196,9 @@ def main() -> int:
     parser.add_argument("--models", help="comma-separated model names (default: every folder in models/)")
     parser.add_argument("--organa", default=str(REPO / ".build" / "release" / "organa"))
     args = parser.parse_args()
+    sys.path.insert(0, str(REPO / "tools" / "models"))
+    import organa_trainers  # the bundled models' trainers must be installed for nnUNetPredictor to load them
+    organa_trainers.install()
     import nnunetv2
     import numpy
     import SimpleITK

@@ -1,0 +1,98 @@
+"""Organa's one custom nnU-Net v2 trainer, and the installer that puts it where nnunetv2 looks for trainers.
+
+nnUNetPredictor (and nnUNetv2_train) find a trainer by its class name under
+nnunetv2/training/nnUNetTrainer/, so a results folder trained with a custom trainer loads only where that class is
+installed. `install()` copies this file into the active venv's nnunetv2 as
+nnunetv2/training/nnUNetTrainer/variants/organa/organa_trainers.py (idempotent; tools/models/train_models.py and
+the fixture generators call it before they touch nnunetv2).
+
+nnUNetTrainerMirrorOnly: nnUNetTrainerNoDA's idea (no spatial or intensity augmentation, which costs much of a CPU's
+time and is not needed on in-distribution phantoms) but with nnU-Net's random mirroring kept in training, so that
+inference_allowed_mirroring_axes stays set and test-time mirroring remains meaningful for the model.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import List, Tuple, Union
+
+try:
+    import numpy as np
+    from batchgeneratorsv2.helpers.scalar_type import RandomScalar
+    from batchgeneratorsv2.transforms.base.basic_transform import BasicTransform
+    from batchgeneratorsv2.transforms.spatial.mirroring import MirrorTransform
+    from batchgeneratorsv2.transforms.utils.compose import ComposeTransforms
+    from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+except ImportError:  # install() only needs the standard library
+    nnUNetTrainer = None
+
+
+def install() -> Path:
+    """Copy this module into nnunetv2's trainer folder (a package `variants/organa`); returns the target."""
+    import nnunetv2
+    folder = Path(nnunetv2.__path__[0]) / "training" / "nnUNetTrainer" / "variants" / "organa"
+    folder.mkdir(exist_ok=True)
+    (folder / "__init__.py").touch()
+    target = folder / "organa_trainers.py"
+    source = Path(__file__).resolve()
+    if not target.exists() or target.read_bytes() != source.read_bytes():
+        shutil.copyfile(source, target)
+    return target
+
+
+if nnUNetTrainer is not None:
+    class nnUNetTrainerMirrorOnly(nnUNetTrainer):
+        @staticmethod
+        def get_training_transforms(
+                patch_size: Union[np.ndarray, Tuple[int]],
+                rotation_for_DA: RandomScalar,
+                deep_supervision_scales: Union[List, Tuple, None],
+                mirror_axes: Tuple[int, ...],
+                do_dummy_2d_data_aug: bool,
+                use_mask_for_norm: List[bool] = None,
+                is_cascaded: bool = False,
+                foreground_labels: Union[Tuple[int, ...], List[int]] = None,
+                regions: List[Union[List[int], Tuple[int, ...], int]] = None,
+                ignore_label: int = None,
+        ) -> BasicTransform:
+            rest = nnUNetTrainer.get_validation_transforms(deep_supervision_scales, is_cascaded, foreground_labels,
+                                                           regions, ignore_label)
+            if mirror_axes is None or len(mirror_axes) == 0:
+                return rest
+            return ComposeTransforms([MirrorTransform(allowed_axes=mirror_axes), rest])
+
+        def configure_rotation_dummyDA_mirroring_and_inital_patch_size(self):
+            # No spatial transform crops a larger sample down, so the loader samples the patch itself.
+            rotation_for_DA, do_dummy_2d_data_aug, _, mirror_axes = \
+                super().configure_rotation_dummyDA_mirroring_and_inital_patch_size()
+            return rotation_for_DA, do_dummy_2d_data_aug, self.configuration_manager.patch_size, mirror_axes
+
+
+if nnUNetTrainer is not None:
+    import torch
+    from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
+    from nnunetv2.training.nnUNetTrainer.variants.data_augmentation.nnUNetTrainerNoDA import nnUNetTrainerNoDA
+
+    def _adamw(trainer):
+        optimizer = torch.optim.AdamW(trainer.network.parameters(), lr=trainer.initial_lr,
+                                      weight_decay=trainer.weight_decay, amsgrad=True)
+        return optimizer, PolyLRScheduler(optimizer, trainer.initial_lr, trainer.num_epochs)
+
+    class nnUNetTrainerOrganaNoDA(nnUNetTrainerNoDA):
+        def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
+                     device: torch.device = torch.device("cuda")):
+            super().__init__(plans, configuration, fold, dataset_json, device)
+            self.initial_lr = 1e-3
+
+        def configure_optimizers(self):
+            return _adamw(self)
+
+    class nnUNetTrainerOrganaMirror(nnUNetTrainerMirrorOnly):
+        def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
+                     device: torch.device = torch.device("cuda")):
+            super().__init__(plans, configuration, fold, dataset_json, device)
+            self.initial_lr = 1e-3
+
+        def configure_optimizers(self):
+            return _adamw(self)
