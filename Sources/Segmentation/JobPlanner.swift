@@ -1,7 +1,9 @@
 // Design: planning reads only the NIfTI header facts (`ImageInfo`) and each selected model's plans.json /
 // dataset.json (no weights, no voxels). Per model it computes nnU-Net's target spacing and shape (transposed
 // axes) for this image; models with the same target grid, transpose, resampling settings and region form a
-// group that resamples the CT once (when `shareResampling` is on and their normalisation needs no mask).
+// group that preprocesses the CT once: in `.exact` sharing only models whose normalisation is identical too
+// (the whole preprocessed input is shared: bit-identical to per-model preprocessing), in `.lean` sharing any
+// mask-free normalisation (the resampling is shared and each model normalises after it: not bit-identical).
 // Memory is estimated per step from array sizes (documented in `MemoryModel`) and the job's peak is the
 // resident part (CT, merged labels, fat candidate, masks) plus the largest group step; a plan over the budget
 // is refused before any voxel is read.
@@ -10,9 +12,8 @@ public import VolumeCore
 
 /// How the job runs.
 public struct PlanningOptions: Sendable, Hashable, Codable {
-    /// Resample the CT once per group of models with the same target grid (else once per model, as
-    /// nnunetv2 does; bit-identical to `nnUNetv2_predict` only then).
-    public var shareResampling: Bool
+    /// How models with the same target grid share preprocessing.
+    public var sharing: ResamplingSharing
     /// Run `aroundKidneys` models on the box around the kidneys the preview model found.
     public var cropToKidneys: Bool
     /// Refuse jobs whose estimated peak exceeds this many bytes (nil: no limit).
@@ -25,16 +26,29 @@ public struct PlanningOptions: Sendable, Hashable, Codable {
     public var fatWindow: ClosedRange<Int16>
 
     public init(
-        shareResampling: Bool = true, cropToKidneys: Bool = true, memoryBudgetBytes: Int? = nil,
+        sharing: ResamplingSharing = .exact, cropToKidneys: Bool = true, memoryBudgetBytes: Int? = nil,
         mirroring: Bool = true, tileStep: Double = 0.5, fatWindow: ClosedRange<Int16> = -190...(-30)
     ) {
-        self.shareResampling = shareResampling
+        self.sharing = sharing
         self.cropToKidneys = cropToKidneys
         self.memoryBudgetBytes = memoryBudgetBytes
         self.mirroring = mirroring
         self.tileStep = tileStep
         self.fatWindow = fatWindow
     }
+}
+
+/// How models with the same target grid share preprocessing.
+public enum ResamplingSharing: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Share the whole preprocessed input among models whose normalisation is identical too (same scheme and
+    /// intensity properties): the same input nnunetv2 would make for each. The default.
+    case exact
+    /// Share the resampling among models with mask-free normalisations; each normalises after it. nnunetv2
+    /// clips CT intensities before its cubic B-spline, this clips after: segmentations differ at boundaries
+    /// that cross the clip bounds (99.8 % of voxels agreed in `JobTests`).
+    case lean
+    /// Every model preprocesses alone, as `nnUNetv2_predict` does.
+    case off
 }
 
 /// One model's part of the plan.
@@ -53,6 +67,8 @@ public struct PlannedModel: Sendable, Hashable {
     public var canShareResampling: Bool
     /// Transpose and data-resampling settings: models share a resampling only when these match too.
     public var resamplingKey: String
+    /// The normalisation schemes with their intensity properties (`.exact` sharing needs these equal).
+    public var normalizationKey: String
     /// Estimated peak bytes of this model's step beyond the job's resident arrays.
     public var estimatedBytes: Int
 }
@@ -117,7 +133,7 @@ public struct JobPlanner: Sendable {
                 item.entry, structures: item.structures, image: image, options: options,
                 crops: preview != nil && options.cropToKidneys && item.entry.region != .whole)
         }
-        let groups = Self.grouped(planned, share: options.shareResampling)
+        let groups = Self.grouped(planned, sharing: options.sharing)
         for group in groups where group.models.count > 1 {
             notes.append(
                 group.sharesResampling
@@ -163,7 +179,8 @@ public struct JobPlanner: Sendable {
                 entry: entry, structures: structures, targetSpacing: grid.spacing, targetShape: grid.shape,
                 classCount: architecture.classCount, cropsToKidneys: crops,
                 canShareResampling: !schemes.contains(where: \.needsMask),
-                resamplingKey: "\(folder.plans.transposeForward) \(configuration.resamplingData)", estimatedBytes: 0)
+                resamplingKey: "\(folder.plans.transposeForward) \(configuration.resamplingData)",
+                normalizationKey: "\(schemes)", estimatedBytes: 0)
             model.estimatedBytes = MemoryModel.stepBytes(
                 model, image: image, patchSize: configuration.patchSize, features: architecture.featuresPerStage)
             return model
@@ -172,15 +189,16 @@ public struct JobPlanner: Sendable {
         }
     }
 
-    /// Models grouped by target grid and region, in first-appearance order.
-    static func grouped(_ models: [PlannedModel], share: Bool) -> [ResampleGroup] {
+    /// Models grouped by target grid and region (and normalisation for `.exact`), in first-appearance order.
+    static func grouped(_ models: [PlannedModel], sharing: ResamplingSharing) -> [ResampleGroup] {
         var groups: [ResampleGroup] = []
         var keys: [String] = []
         for model in models {
             let spacing = model.targetSpacing.map { format($0) }.joined(separator: "×")
             let name = "\(spacing) mm (z, y, x)" + (model.cropsToKidneys ? ", kidney box" : "")
-            let key = name + " " + model.resamplingKey
-            let shareable = share && model.canShareResampling
+            var key = name + " " + model.resamplingKey
+            if sharing == .exact { key += " " + model.normalizationKey }
+            let shareable = sharing == .exact || (sharing == .lean && model.canShareResampling)
             if let index = keys.firstIndex(of: key),
                 groups[index].models[0].canShareResampling == model.canShareResampling
             {
@@ -188,7 +206,9 @@ public struct JobPlanner: Sendable {
                 groups[index].sharesResampling = groups[index].sharesResampling && shareable
             } else {
                 keys.append(key)
-                groups.append(ResampleGroup(name: name, models: [model], sharesResampling: shareable))
+                // Same grid, different normalisation (`.exact`): a second group, named after its first model.
+                let unique = groups.contains { $0.name == name } ? "\(name), \(model.entry.id)" : name
+                groups.append(ResampleGroup(name: unique, models: [model], sharesResampling: shareable))
             }
         }
         for index in groups.indices where groups[index].models.count == 1 {

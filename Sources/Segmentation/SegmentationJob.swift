@@ -126,16 +126,19 @@ public struct SegmentationJob: Sendable {
                     if group.sharesResampling {
                         let preprocessor = Preprocessor(
                             plans: loaded.predictor.model.plans, configuration: loaded.predictor.configuration)
+                        let exact = plan.options.sharing == .exact
                         var input: PreprocessedCase
                         if let existing = shared {
                             input = existing
+                        } else if exact {
+                            input = try preprocessor.run([region.converted(to: Float.self)])
                         } else {
                             input = try preprocessor.resampledWithoutNormalization([region.converted(to: Float.self)])
                         }
-                        // The last model of the group takes the shared input over and normalises it in place.
+                        // The last model of the group takes the shared input over (lean: normalises it in place).
                         shared = isLast ? nil : input
-                        labels = try predict(
-                            loaded, preprocessor.normalizedAfterResampling(consume input), report: report)
+                        let ready = exact ? input : try preprocessor.normalizedAfterResampling(consume input)
+                        labels = try predict(loaded, ready, report: report)
                     } else {
                         labels = try loaded.segment(region, progress: report)
                     }

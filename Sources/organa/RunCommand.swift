@@ -32,8 +32,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Refuse the job when its estimated peak memory exceeds this many GiB.")
     var memoryBudget: Double?
 
-    @Flag(help: "Resample the CT once per model (as nnUNetv2_predict) instead of once per group of models.")
-    var noSharedResampling = false
+    @Option(
+        help: ArgumentHelp(
+            "How models on the same target grid share preprocessing: exact (identical normalisation: the same input "
+                + "nnunetv2 makes), lean (shared resampling, each model normalises after it; not bit-identical), "
+                + "off (each model alone, as nnUNetv2_predict)."))
+    var sharing = "exact"
 
     @Flag(help: "Run every model on the whole image (no kidney box from the preview).")
     var noCrop = false
@@ -58,13 +62,20 @@ struct RunCommand: ParsableCommand {
         if let memoryBudget, !(memoryBudget > 0) { throw ValidationError("--memory-budget must be > 0 GiB") }
     }
 
+    func sharingMode() throws -> ResamplingSharing {
+        guard let mode = ResamplingSharing(rawValue: sharing.lowercased()) else {
+            throw ValidationError("--sharing \(sharing) is not one of exact, lean, off")
+        }
+        return mode
+    }
+
     func run() throws {
         if let threads {
             ParallelSettings.workerCount = threads
             BLAS.threadCount = threads
         }
         let options = PlanningOptions(
-            shareResampling: !noSharedResampling, cropToKidneys: !noCrop,
+            sharing: try sharingMode(), cropToKidneys: !noCrop,
             memoryBudgetBytes: memoryBudget.map { Int($0 * 1_073_741_824) }, mirroring: !noMirroring,
             tileStep: tileStep, fatWindow: try PostCommand.parseWindow(fatWindow))
         let catalog = try ModelCatalog.load(selection.catalog)

@@ -28,8 +28,22 @@ import VolumeCore
         #expect(plan.groups.count == Set(plan.groups.map(\.name)).count)
     }
 
+    /// vessels (3d) and ureter-v1 (2d) land on the same grid at 2.5 mm slices but normalise differently:
+    /// `.exact` keeps them apart (each gets nnunetv2's own input), `.lean` shares their resampling.
+    @Test func exactSharingNeedsIdenticalNormalisationLeanDoesNot() throws {
+        let image = try Self.image(SIMD3(256, 256, 120), SIMD3(1.5, 1.5, 2.5))
+        let request = SegmentationRequest(structures: [.artery, .ureter], pins: ["ureter": 1])
+        let exact = try Self.planner().plan(request, image: image, options: PlanningOptions(sharing: .exact))
+        #expect(exact.groups.count == 2)
+        #expect(exact.groups.allSatisfy { !$0.sharesResampling })
+        let lean = try Self.planner().plan(request, image: image, options: PlanningOptions(sharing: .lean))
+        #expect(lean.groups.count == 1)
+        #expect(lean.groups.first?.sharesResampling == true)
+        #expect(lean.groups.first?.models.map(\.entry.id) == ["vessels", "ureter-v1"])
+    }
+
     @Test func withoutPlanningEveryModelResamplesAlone() throws {
-        let options = PlanningOptions(shareResampling: false, cropToKidneys: false)
+        let options = PlanningOptions(sharing: .off, cropToKidneys: false)
         let plan = try Self.planner().plan(
             .init(), image: try Self.image(SIMD3(256, 256, 120), SIMD3(1.5, 1.5, 2.5)), options: options)
         #expect(plan.groups.allSatisfy { !$0.sharesResampling })

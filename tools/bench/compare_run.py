@@ -12,7 +12,7 @@ Purpose
 What it does
     1. `organa phantom` writes the CT (--size, --spacing, --seed).
     2. `organa run CT --out DIR --preview --no-mirroring` (planning on); its summary.json names the models.
-    3. The same command with --no-shared-resampling --no-crop (planning off).
+    3. The same command with --sharing off --no-crop (planning off).
     4. For each model of step 2: `nnUNetv2_predict_from_modelfolder -i IN -o OUT -m models/<folder> -f 0
        --disable_tta -device cpu` (default worker processes), one after the other.
     Time is wall-clock; memory is the peak of the summed RSS (and PSS) of each process tree, sampled every
@@ -68,7 +68,7 @@ def main() -> int:
         base = [args.organa, "run", str(ct), "--preview", "--no-mirroring", "--catalog", str(REPO / "models/catalog.json")]
         results["organa"] = measure(base + ["--out", str(work / "planned")], env=organa_env())
         results["organa_unplanned"] = measure(
-            base + ["--out", str(work / "unplanned"), "--no-shared-resampling", "--no-crop"], env=organa_env())
+            base + ["--out", str(work / "unplanned"), "--sharing", "off", "--no-crop"], env=organa_env())
         summary = json.loads((work / "planned/summary.json").read_text())
         models = ([summary["preview"]] if summary.get("preview") else []) + [
             m for group in summary["groups"] for m in group["models"]]
