@@ -14,7 +14,10 @@ What it does, per model in MODELS:
      augmentation costs much CPU time) and AdamW at 1e-3 with nnU-Net's poly schedule, because nnU-Net's SGD
      (1e-2, momentum 0.99) drove these small networks to all-background within 40 iterations.
      `nnUNetTrainerOrganaMirror` (kidney-tumor-v1) keeps nnU-Net's random mirroring, so the model keeps its
-     test-time mirroring axes (0, 1, 2); `nnUNetTrainerOrganaNoDA` (the others) has none, as nnUNetTrainerNoDA.
+     test-time mirroring axes (0, 1, 2); `nnUNetTrainerOrganaNoDA` (vessels, preview) has none, as
+     nnUNetTrainerNoDA; `nnUNetTrainerOrganaNoDAFg` (ureter, ureter-v1) is that with every training patch
+     centred on foreground (oversample_foreground_percent 1.0), because the 2-4 mm ureter was otherwise
+     learned as background only.
   4. The results folder is copied to models/<name>/ exactly as nnUNetv2_train lays it out
      (dataset.json, plans.json, dataset_fingerprint.json, fold_0/checkpoint_final.pth), with the optimizer
      state removed from the checkpoint (the file stays a valid nnU-Net checkpoint for nnUNetPredictor).
@@ -55,20 +58,21 @@ PHANTOM_LABELS = {"kidney": 1, "tumor": 2, "artery": 3, "vein": 4, "ureter": 5, 
 # Organa's (tools/models/organa_trainers.py, installed into nnunetv2 by this script): no spatial/intensity data
 # augmentation, AdamW at 1e-3 (nnU-Net's SGD at 1e-2 with momentum 0.99 collapses these small networks to
 # all-background within 40 iterations); nnUNetTrainerOrganaMirror keeps random mirroring in training and thus
-# the test-time mirroring axes, nnUNetTrainerOrganaNoDA has none (inference_allowed_mirroring_axes = None).
+# the test-time mirroring axes, nnUNetTrainerOrganaNoDA has none (inference_allowed_mirroring_axes = None);
+# nnUNetTrainerOrganaNoDAFg centres every training patch on foreground (the thin ureter).
 MODELS = [
     dict(name="vessels", dataset_id=501, dataset="Vessels", labels=["artery", "vein"],
          configuration="3d_fullres", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDA",
          epochs=12, iterations=50),
     dict(name="ureter", dataset_id=502, dataset="Ureter", labels=["ureter"],
-         configuration="3d_fullres", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDA",
-         epochs=12, iterations=50),
+         configuration="3d_fullres", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDAFg",
+         epochs=8, iterations=50),
     dict(name="kidney-tumor-v1", dataset_id=503, dataset="KidneyTumorV1", labels=["kidney", "tumor"],
          configuration="3d_fullres", spacing=(3.0, 3.0, 3.5), cases=24, trainer="nnUNetTrainerOrganaMirror",
          epochs=12, iterations=50),
     dict(name="ureter-v1", dataset_id=504, dataset="UreterV1", labels=["ureter"],
-         configuration="2d", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDA",
-         epochs=8, iterations=50, feature_divisor=8),
+         configuration="2d", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDAFg",
+         epochs=6, iterations=50, feature_divisor=8),
     dict(name="preview", dataset_id=505, dataset="Preview", labels=["kidney", "tumor", "artery", "vein", "ureter"],
          configuration="3d_fullres", spacing=(5.0, 5.0, 5.0), cases=24, trainer="nnUNetTrainerOrganaNoDA",
          epochs=8, iterations=50),
@@ -218,10 +222,20 @@ Genuine nnU-Net v2 results folders, trained on Organa's phantoms with the real n
 torch 2.15.0). The layout is exactly what `nnUNetv2_train` writes (`dataset.json`, `plans.json`,
 `dataset_fingerprint.json`, `fold_0/checkpoint_final.pth`); the checkpoints have their optimizer state removed
 (`optimizer_state = None`) and stay loadable by `nnUNetPredictor`. Networks are small on purpose
-(`features_per_stage` divided by 4 in a custom `OrganaPlans` plans file) and trained briefly (`nnUNetTrainer`,
-fold 0, epochs x iterations below), so they are test and demonstration models, not clinical ones.
+(`features_per_stage` divided by 4, by 8 for `ureter-v1`, in a custom `OrganaPlans` plans file) and trained
+briefly on 24 phantoms (fold 0: 19 training cases; epochs x iterations below, batch and patch from the plans), so
+they are test and demonstration models, not clinical ones.
 
-Re-create (from the repository root; a venv with requirements-models.txt; CPU; minutes to an hour per model):
+The trainers are Organa's own, in `tools/models/organa_trainers.py`, which the training and fixture scripts
+install into the venv's nnunetv2 (`nnunetv2/training/nnUNetTrainer/variants/organa/`) so that `nnUNetPredictor`
+finds them by name: no spatial or intensity augmentation, AdamW at 1e-3 with nnU-Net's poly schedule (nnU-Net's
+default SGD collapsed these small networks to all-background). `nnUNetTrainerOrganaMirror` keeps random mirroring
+in training, so `kidney-tumor-v1` keeps test-time mirroring axes (0, 1, 2); `nnUNetTrainerOrganaNoDA` and
+`nnUNetTrainerOrganaNoDAFg` (every patch centred on foreground, for the thin ureter) train without mirroring, so
+those models have none (`inference_allowed_mirroring_axes = None`). Wall times below are on a 2-core machine
+shared with other jobs, PyTorch on one thread.
+
+Re-create (from the repository root; a venv with requirements-models.txt; CPU; 15-30 minutes per model):
 
     swift build -c release --product organa
     python tools/models/train_models.py [--only vessels,ureter]
