@@ -84,7 +84,7 @@ public struct SegmentationJob: Sendable {
             try state.timedThrowing("preview") { (state) throws(SegmentationError) in
                 let labels = try runAlone(preview, on: ct, state: &state)
                 state.preview = labels
-                state.kidneyBox = Self.kidneyBox(labels, entries: plan.models.map(\.entry))
+                state.kidneyBox = Self.kidneyBox(labels, models: plan.models.filter(\.cropsToKidneys))
                 if state.kidneyBox == nil, plan.models.contains(where: \.cropsToKidneys) {
                     state.warnings.append(
                         "the preview found no kidney: models meant for the kidney box ran on the whole image")
@@ -181,22 +181,29 @@ public struct SegmentationJob: Sendable {
         }
     }
 
-    /// Kidney ∪ tumour box of the preview, grown by the largest margin the `aroundKidneys` models ask for.
-    static func kidneyBox(_ preview: Volume<UInt8>, entries: [CatalogEntry]) -> IndexBox? {
-        let margins = entries.compactMap { entry -> [Double]? in
-            if case .aroundKidneys(let margin) = entry.region { return margin }
-            return nil
-        }
-        guard let box = boundingBox(of: preview, values: [Structure.kidney.labelValue, Structure.tumor.labelValue])
+    /// Kidney ∪ tumour box of the preview, grown by the largest margin the cropping models ask for and to at
+    /// least their largest patch along each axis (clamped to the image).
+    static func kidneyBox(_ preview: Volume<UInt8>, models: [PlannedModel]) -> IndexBox? {
+        guard !models.isEmpty,
+            let box = boundingBox(of: preview, values: [Structure.kidney.labelValue, Structure.tumor.labelValue])
         else { return nil }
         let spacing = preview.geometry.spacing
         var lower = box.lower
         var upper = box.upper
         for axis in 0..<3 {
-            let margin = margins.map { $0[axis] }.max() ?? 0
+            let margin =
+                models.map { model -> Double in
+                    if case .aroundKidneys(let margin) = model.entry.region { return margin[axis] }
+                    return 0
+                }.max() ?? 0
             let voxels = Int((margin / spacing[axis]).rounded(.up))
             lower[axis] = max(0, lower[axis] - voxels)
             upper[axis] = min(preview.size[axis], upper[axis] + voxels)
+            let needed = Int(((models.map { $0.patchExtentMM[axis] }.max() ?? 0) / spacing[axis]).rounded(.up))
+            while upper[axis] - lower[axis] < needed && (lower[axis] > 0 || upper[axis] < preview.size[axis]) {
+                if lower[axis] > 0 { lower[axis] -= 1 }
+                if upper[axis] - lower[axis] < needed && upper[axis] < preview.size[axis] { upper[axis] += 1 }
+            }
         }
         return IndexBox(lower: lower, upper: upper)
     }
