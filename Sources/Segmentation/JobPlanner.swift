@@ -159,7 +159,7 @@ public struct JobPlanner: Sendable {
         if let budget = options.memoryBudgetBytes, peak > budget {
             throw SegmentationError(
                 .overBudget,
-                "the job needs about \(MemoryModel.describe(peak)) at its peak, over the \(MemoryModel.describe(budget)) budget"
+                "the job needs about \(describeBytes(peak)) at its peak, over the \(describeBytes(budget)) budget"
             )
         }
         return plan

@@ -27,16 +27,7 @@ struct JobState {
     }
 
     /// Runs `body`, recording its time and announcing start and end.
-    mutating func timed(_ stage: String, _ body: (inout JobState) -> Void) {
-        events(.started(stage: stage))
-        let start = Date()
-        body(&self)
-        finish(stage, since: start)
-    }
-
-    mutating func timedThrowing(
-        _ stage: String, _ body: (inout JobState) throws(SegmentationError) -> Void
-    ) throws(SegmentationError) {
+    mutating func timed<E: Error>(_ stage: String, _ body: (inout JobState) throws(E) -> Void) throws(E) {
         events(.started(stage: stage))
         let start = Date()
         try body(&self)

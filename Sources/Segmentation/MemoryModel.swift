@@ -34,9 +34,10 @@ enum MemoryModel {
 
     static func sharedInputBytes(_ model: PlannedModel) -> Int { 4 * model.targetShape.reduce(1, *) }
 
-    /// Bytes in MiB or GiB, for messages.
-    static func describe(_ bytes: Int) -> String {
-        let mib = Double(bytes) / 1_048_576
-        return mib >= 1024 ? "\(format(mib / 1024)) GiB" : "\(format(mib)) MiB"
-    }
+}
+
+/// Bytes in MiB or GiB, for messages and reports.
+public func describeBytes(_ bytes: Int) -> String {
+    let mib = Double(bytes) / 1_048_576
+    return mib >= 1024 ? "\(format(mib / 1024)) GiB" : "\(format(mib)) MiB"
 }

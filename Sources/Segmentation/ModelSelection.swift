@@ -5,6 +5,7 @@
 // or else the newest version whose conditions hold and whose files are present. A structure no model can give
 // is an error before any voxel is read. The preview model, when asked, is chosen the same way among
 // `role: preview` entries and runs first.
+import NNUNetRuntime
 public import VolumeCore
 
 /// What a caller asks for.
@@ -59,18 +60,15 @@ public struct ModelSelection: Sendable, Hashable {
 /// Chooses models from a catalog.
 public struct ModelSelector: Sendable {
     public let catalog: ModelCatalog
-    /// Whether an entry's files are present (default: its first fold's checkpoint exists).
+    /// Whether an entry's files are present (default: the folder loads and has a checkpoint for every fold).
     public var isAvailable: @Sendable (CatalogEntry) -> Bool
 
     public init(catalog: ModelCatalog, isAvailable: (@Sendable (CatalogEntry) -> Bool)? = nil) {
         self.catalog = catalog
         self.isAvailable =
             isAvailable ?? { entry in
-                let folder = catalog.folderPath(entry)
-                return entry.folds.allSatisfy { fold in
-                    FileChecks.exists("\(folder)/fold_\(fold)/checkpoint_final.pth")
-                        || FileChecks.exists("\(folder)/fold_\(fold)/checkpoint_best.pth")
-                }
+                guard let folder = try? ModelFolder(path: catalog.folderPath(entry)) else { return false }
+                return Set(entry.folds).isSubset(of: folder.folds)
             }
     }
 

@@ -79,9 +79,11 @@ public struct SegmentationJob: Sendable {
         }
         var state = JobState(ct: ct, priority: catalog.mergePriority, events: events)
         let window = plan.options.fatWindow
-        state.timed("fat candidate") { (state: inout JobState) in state.fatCandidate = windowMask(ct, window: window) }
+        state.timed("fat candidate") { (state: inout JobState) -> Void in
+            state.fatCandidate = windowMask(ct, window: window)
+        }
         if let preview = plan.preview {
-            try state.timedThrowing("preview") { (state) throws(SegmentationError) in
+            try state.timed("preview") { (state) throws(SegmentationError) in
                 let labels = try runAlone(preview, on: ct, state: &state)
                 state.preview = labels
                 state.kidneyBox = Self.kidneyBox(labels, models: plan.models.filter(\.cropsToKidneys))
@@ -93,7 +95,7 @@ public struct SegmentationJob: Sendable {
             events(.previewReady)
         }
         for group in plan.groups {
-            try state.timedThrowing(group.name) { (state) throws(SegmentationError) in
+            try state.timed(group.name) { (state) throws(SegmentationError) in
                 try runGroup(group, state: &state)
             }
         }
@@ -104,9 +106,13 @@ public struct SegmentationJob: Sendable {
     func runAlone(
         _ model: PlannedModel, on ct: Volume<Int16>, state: inout JobState
     ) throws(SegmentationError) -> Volume<UInt8> {
-        let loaded = try SegmentationModel(
+        try load(model).segment(ct, progress: Self.reporter(model.entry.id, state.events))
+    }
+
+    /// A planned model loaded with the plan's mirroring and tile step.
+    func load(_ model: PlannedModel) throws(SegmentationError) -> SegmentationModel {
+        try SegmentationModel(
             entry: model.entry, catalog: catalog, mirroring: plan.options.mirroring, tileStep: plan.options.tileStep)
-        return try loaded.segment(ct, progress: Self.reporter(model.entry.id, state.events))
     }
 
     /// The models of one group: shared resampling when the group allows it.
@@ -116,10 +122,8 @@ public struct SegmentationJob: Sendable {
         var shared: PreprocessedCase?
         for (index, model) in group.models.enumerated() {
             let isLast = index == group.models.count - 1
-            try state.timedThrowing(model.entry.id) { (state) throws(SegmentationError) in
-                let loaded = try SegmentationModel(
-                    entry: model.entry, catalog: catalog, mirroring: plan.options.mirroring,
-                    tileStep: plan.options.tileStep)
+            try state.timed(model.entry.id) { (state) throws(SegmentationError) in
+                let loaded = try load(model)
                 let labels: Volume<UInt8>
                 let report = Self.reporter(model.entry.id, state.events)
                 do {

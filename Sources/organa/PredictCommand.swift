@@ -100,10 +100,7 @@ final class ProgressBar {
         switch progress {
         case .preprocessed(let shape): line = "preprocessed: \(shape.map(String.init).joined(separator: "×"))"
         case .tile(let done, let total, let fold, let folds):
-            let width = 30, filled = total > 0 ? width * done / total : width
-            line =
-                "fold \(fold + 1)/\(folds) [\(String(repeating: "#", count: filled))"
-                + "\(String(repeating: ".", count: width - filled))] \(done)/\(total) tiles"
+            line = "fold \(fold + 1)/\(folds) \(tileBar(done: done, total: total))"
         case .exporting: line = "exporting"
         }
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
@@ -113,4 +110,12 @@ final class ProgressBar {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
     }
+}
+
+/// `[#####.....] done/total tiles`, 30 characters of bar.
+func tileBar(done: Int, total: Int) -> String {
+    let width = 30
+    let filled = total > 0 ? min(width, width * done / total) : width
+    return
+        "[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total) tiles"
 }

@@ -142,13 +142,7 @@ struct SelectionOptions: ParsableArguments {
 /// The header facts of a NIfTI file, without reading its voxels.
 func imageInfo(_ path: String) throws -> ImageInfo {
     let header = try NiftiReader.readHeader(path)
-    let dims = header.dim
-    guard dims.count >= 4, dims[0] >= 3, (1...Int64(1 << 20)).contains(dims[1]), (1...Int64(1 << 20)).contains(dims[2]),
-        (1...Int64(1 << 20)).contains(dims[3])
-    else {
-        throw ValidationError("\(path): a 3-D image with 1…2^20 voxels per axis is needed (dim \(dims))")
-    }
-    return ImageInfo(size: SIMD3(Int(dims[1]), Int(dims[2]), Int(dims[3])), geometry: try header.geometry())
+    return ImageInfo(size: try header.gridSize(), geometry: try header.geometry())
 }
 
 /// Peak resident memory of this process (VmHWM), or nil where /proc is missing.
@@ -159,10 +153,4 @@ func peakResidentBytes() -> Int? {
         if fields.count >= 2, let kib = Int(fields[1]) { return kib * 1024 }
     }
     return nil
-}
-
-/// Bytes in MiB or GiB.
-func describeBytes(_ bytes: Int) -> String {
-    let mib = Double(bytes) / 1_048_576
-    return mib >= 1024 ? String(format: "%.2f GiB", mib / 1024) : String(format: "%.0f MiB", mib)
 }

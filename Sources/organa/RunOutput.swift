@@ -153,10 +153,7 @@ final class JobProgressDisplay: @unchecked Sendable {
         case .started(let stage): line("\(stage) …", final: false)
         case .progress(let model, let done, let total):
             guard terminal else { return }
-            let width = 30, filled = total > 0 ? width * done / total : width
-            line(
-                "\(model) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total) tiles",
-                final: false)
+            line("\(model) \(tileBar(done: done, total: total))", final: false)
         case .finished(let stage, let seconds): line(String(format: "%@: done in %.2f s", stage, seconds), final: true)
         case .previewReady: line("preview ready", final: true)
         case .maskReady(let structure): line("mask ready: \(structure.rawValue)", final: true)
