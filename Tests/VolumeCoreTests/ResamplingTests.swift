@@ -80,7 +80,11 @@ struct ResamplingParityTests {
         let clip = Resampling.valueRange(input.voxels.elements)
         let doubles: NDArray<Double> =
             fixture.interpolation == .linear
-            ? Resampling.linear(input.voxels, to: newShape, clip: clip)
+            ? Resampling.linear(
+                input.voxels,
+                taps: (0..<3).map {
+                    AxisTaps(inputLength: input.voxels.shape[$0], outputLength: newShape[$0], interpolation: .linear)
+                }, clip: clip)
             : Resampling.runPasses(
                 input.voxels, axes: axes, newShape: newShape, interpolation: fixture.interpolation, clip: clip)
         let scale = expected64.map(abs).max() ?? 1

@@ -208,24 +208,52 @@ public struct Preprocessor: Sendable {
         return nil
     }
 
-    /// `resample_data_or_seg_to_shape` of one `[s0, s1, s2]` channel, float32 out (computed in Double).
+    /// `resample_data_or_seg_to_shape` of one `[s0, s1, s2]` channel, float32 out (computed in Double); with
+    /// `window` (ranges of the new grid), that part alone, each voxel equal to the whole output's (linear and
+    /// nearest resamplings only).
     public static func resample(
         _ array: NDArray<Float>, to newShape: [Int], from current: [Double], to new: [Double],
-        resampling: ConfigurationPlan.Resampling
+        resampling: ConfigurationPlan.Resampling, window: [Range<Int>]? = nil
     ) throws(NNUNetError) -> NDArray<Float> {
-        if array.shape == newShape { return array }
+        if array.shape == newShape, window == nil { return array }
         let options = try resampleOptions(resampling, current: current, new: new)
         do {
-            let geometry = try VolumeGeometry(spacing: SIMD3(current[2], current[1], current[0]))
-            let volume = try Volume(voxels: array, geometry: geometry)
-            return try volume.resampled(
-                toSize: SIMD3(newShape[2], newShape[1], newShape[0]), targetSpacing: SIMD3(new[2], new[1], new[0]),
-                options: options
+            return try volume(array, spacing: current).resampled(
+                toSize: xyz(newShape), targetSpacing: SIMD3(new[2], new[1], new[0]), options: options,
+                window: window.map { IndexBox(lower: xyz($0.map(\.lowerBound)), upper: xyz($0.map(\.upperBound))) }
             ).voxels
         } catch {
             throw NNUNetError(.invalidInput, "resampling \(array.shape) to \(newShape): \(error)", underlying: error)
         }
     }
+
+    /// The ranges of the new grid of `resample(...)` whose voxels read any voxel of `box` (ranges of the
+    /// `shape` grid): every voxel outside them is a weighted sum of voxels outside `box`. nil when none does.
+    public static func resampledFootprint(
+        of box: [Range<Int>], shape: [Int], to newShape: [Int], from current: [Double], to new: [Double],
+        resampling: ConfigurationPlan.Resampling
+    ) throws(NNUNetError) -> [Range<Int>]? {
+        let options = try resampleOptions(resampling, current: current, new: new)
+        let source = IndexBox(lower: xyz(box.map(\.lowerBound)), upper: xyz(box.map(\.upperBound)))
+        do {
+            let geometry = try VolumeGeometry(spacing: SIMD3(current[2], current[1], current[0]))
+            let footprint = try geometry.resampledFootprint(
+                of: source, size: xyz(shape), toSize: xyz(newShape), targetSpacing: SIMD3(new[2], new[1], new[0]),
+                options: options)
+            return footprint.map { [$0.lower.z..<$0.upper.z, $0.lower.y..<$0.upper.y, $0.lower.x..<$0.upper.x] }
+        } catch {
+            throw NNUNetError(
+                .invalidInput, "footprint of \(box) resampled to \(newShape): \(error)", underlying: error)
+        }
+    }
+
+    /// A `[s0, s1, s2]` array as a volume (x = s2) with `spacing` in array order.
+    private static func volume(_ array: NDArray<Float>, spacing: [Double]) throws -> Volume<Float> {
+        try Volume(voxels: array, geometry: VolumeGeometry(spacing: SIMD3(spacing[2], spacing[1], spacing[0])))
+    }
+
+    /// Array-order `[s0, s1, s2]` values as (x, y, z).
+    private static func xyz(_ values: [Int]) -> SIMD3<Int> { SIMD3(values[2], values[1], values[0]) }
 
     /// VolumeCore options for a plans resampling entry (the separate axis decided here, as nnU-Net does).
     static func resampleOptions(

@@ -99,6 +99,33 @@ struct AxisTaps: Sendable {
         }
     }
 
+    private init(
+        inputLength: Int, outputLength: Int, padding: Int, tapCount: Int, prefilter: Bool, indices: [Int],
+        weights: [Double]
+    ) {
+        self.inputLength = inputLength
+        self.outputLength = outputLength
+        self.padding = padding
+        self.tapCount = tapCount
+        self.prefilter = prefilter
+        self.indices = indices
+        self.weights = weights
+    }
+
+    /// These taps for the outputs in `outputs` only, with indices counted from the first input sample they
+    /// read, and that range of input samples (zero-weight taps included, so the sums are term for term the
+    /// same). Unpadded taps only (nearest, linear): a spline's prefilter reads whole lines.
+    func restricted(to outputs: Range<Int>) -> (taps: AxisTaps, inputs: Range<Int>) {
+        if outputs == 0..<outputLength { return (self, 0..<inputLength) }
+        let slots = (outputs.lowerBound * tapCount)..<(outputs.upperBound * tapCount)
+        let used = indices[slots]
+        let first = used.min() ?? 0, last = used.max() ?? 0
+        let taps = AxisTaps(
+            inputLength: last + 1 - first, outputLength: outputs.count, padding: 0, tapCount: tapCount,
+            prefilter: false, indices: used.map { $0 - first }, weights: Array(weights[slots]))
+        return (taps, first..<(last + 1))
+    }
+
     private static func clamp(_ value: Double, upper: Int) -> Int {
         value <= 0 ? 0 : (value >= Double(upper) ? upper : Int(value))
     }

@@ -1,4 +1,4 @@
-// Nearest-neighbour resampling as a gather with one index table per axis.
+// Nearest-neighbour resampling as a gather with one index table per axis (`AxisTaps` with one tap).
 //
 // Index rule: scipy `map_coordinates(order=0, mode='nearest')` at x = (o + 0.5)·(n/m) − 0.5, i.e.
 // `floor(x + 0.5)` clamped to [0, n − 1]; this is nnU-Net's rule along the separate (low-resolution) axis
@@ -7,12 +7,6 @@
 import ArrayCore
 
 enum NearestGather {
-    /// Source index of each output sample along one axis.
-    static func indexTable(inputLength n: Int, outputLength m: Int) -> [Int] {
-        if n == m { return Array(0..<n) }
-        return AxisTaps(inputLength: n, outputLength: m, interpolation: .nearest).indices
-    }
-
     /// `target[k][j][i] = convert(source[kz[k]][jy[j]][ix[i]], sourceIndex)` for arrays `[z][y][x]`;
     /// `convert` also receives the source index along `sliceAxis` (array axis 0, 1 or 2).
     static func run<Source, Target>(

@@ -13,7 +13,12 @@
 // (new spacing − old spacing)/2 along each axis. Linear/cubic compute in Double and store Float; nearest keeps
 // the voxel type. Parity (tests, fixtures from nnunetv2 2.8.1 / scipy 1.17.1 / skimage 0.26.0): float32
 // output bit-identical to nnU-Net in the fixture cases.
-// Limits: one channel per call (call per channel for multi-channel data); the whole output is in memory.
+// Windows: linear and nearest resampling can compute a box of the output alone (`window:`): each axis's taps
+// are cut to the window's outputs, the input is cut to the samples those taps read (zero-weight taps too), and
+// the same kernels run, so every voxel is bit-identical to the same voxel of the whole output (the clip range
+// is still the whole input's). `resampledFootprint(of:...)` is the inverse question: which outputs read a
+// given input box. A spline's prefilter couples whole lines, so cubic resampling has no windows.
+// Limits: one channel per call (call per channel for multi-channel data).
 
 public import ArrayCore
 
@@ -27,31 +32,35 @@ extension Volume {
     /// - Parameters:
     ///   - targetSpacing: spacing (mm) the caller asked for, used only by the separate-z decision (nnU-Net passes
     ///     the configuration spacing); defaults to the spacing of the new grid.
-    /// - Returns: a volume with geometry `geometry.resampled(from: size, to: newSize)`.
+    ///   - window: the box of the output grid (x y z indices) to compute, the whole grid by default; each voxel
+    ///     equals the same voxel of the whole output. Linear and nearest interpolation only.
+    /// - Returns: a volume with geometry `geometry.resampled(from: size, to: newSize)` (moved to the window).
     /// - Throws: `VolumeError.invalidResampling` for an empty input, a zero, negative or too large target size,
-    ///   an invalid target spacing or separate axis.
+    ///   an invalid target spacing or separate axis, a window that is empty, outside the grid, or asked of a
+    ///   cubic resampling.
     public func resampled(
-        toSize newSize: SIMD3<Int>, targetSpacing: SIMD3<Double>? = nil, options: ResampleOptions = ResampleOptions()
+        toSize newSize: SIMD3<Int>, targetSpacing: SIMD3<Double>? = nil, options: ResampleOptions = ResampleOptions(),
+        window: IndexBox? = nil
     ) throws(VolumeError) -> Volume<Float> {
         try Resampling.validate(from: size, to: newSize, maximumVoxelCount: options.maximumVoxelCount)
         if let targetSpacing { try Resampling.validate(spacing: targetSpacing) }
-        let newGeometry = geometry.resampled(from: size, to: newSize)
-        if newSize == size { return Volume<Float>(unchecked: voxels.converted(to: Float.self), newGeometry) }
+        let window = window ?? IndexBox(size: newSize)
+        try Resampling.validate(window: window, in: newSize, interpolation: options.interpolation)
+        let newGeometry = geometry.resampled(from: size, to: newSize).shifted(byVoxels: window.lower)
+        let outputs = Resampling.ranges(window)
+        if newSize == size {
+            return Volume<Float>(
+                unchecked: Resampling.cropped(voxels, to: outputs).converted(to: Float.self), newGeometry)
+        }
         if options.interpolation == .nearest {
             return Volume<Float>(
-                unchecked: Resampling.nearest(voxels, to: newSize) { Float($0.doubleValue) }, newGeometry)
+                unchecked: Resampling.nearest(voxels, to: newSize, outputs: outputs) { Float($0.doubleValue) },
+                newGeometry)
         }
-        let separate = options.separateZ.separateAxis(
-            currentSpacing: geometry.spacing, targetSpacing: targetSpacing ?? newGeometry.spacing)
-        let array: NDArray<Float>
-        if let separate {
-            guard (0..<3).contains(separate) else {
-                throw VolumeError(.invalidResampling, "separate axis \(separate) is not 0 (x), 1 (y) or 2 (z)")
-            }
-            array = Resampling.specialized(voxels, to: newSize, separateAxis: separate, options: options)
-        } else {
-            array = Resampling.specialized(voxels, to: newSize, separateAxis: nil, options: options)
-        }
+        let separate = try geometry.separateAxis(
+            from: size, toSize: newSize, targetSpacing: targetSpacing, options: options)
+        let array = Resampling.specialized(
+            voxels, to: newSize, outputs: outputs, separateAxis: separate, options: options)
         return Volume<Float>(unchecked: array, newGeometry)
     }
 
@@ -76,7 +85,10 @@ extension Volume {
         try Resampling.validate(from: size, to: newSize, maximumVoxelCount: maximumVoxelCount)
         let newGeometry = geometry.resampled(from: size, to: newSize)
         if newSize == size { return Volume(unchecked: voxels, newGeometry) }
-        return Volume(unchecked: Resampling.nearest(voxels, to: newSize) { $0 }, newGeometry)
+        return Volume(
+            unchecked: Resampling.nearest(voxels, to: newSize, outputs: Resampling.ranges(IndexBox(size: newSize))) {
+                $0
+            }, newGeometry)
     }
 
     /// The volume resampled to `spacing` (mm) with nearest neighbour, keeping the voxel type.
@@ -87,6 +99,50 @@ extension Volume {
 }
 
 extension VolumeGeometry {
+    /// The smallest box of the output grid of `Volume.resampled(toSize:targetSpacing:options:)` on a volume of
+    /// `size` voxels with this geometry (x y z indices) whose voxels read any input voxel inside `box`
+    /// (zero-weight taps counted): every output voxel outside it is a weighted sum of input voxels outside
+    /// `box` only. `nil` when no output voxel reads the box.
+    /// - Throws: `VolumeError.invalidResampling` as `resampled(toSize:...)`, and for cubic interpolation (a
+    ///   spline output reads whole lines).
+    public func resampledFootprint(
+        of box: IndexBox, size: SIMD3<Int>, toSize newSize: SIMD3<Int>, targetSpacing: SIMD3<Double>? = nil,
+        options: ResampleOptions = ResampleOptions()
+    ) throws(VolumeError) -> IndexBox? {
+        try Resampling.validate(from: size, to: newSize, maximumVoxelCount: options.maximumVoxelCount)
+        if let targetSpacing { try Resampling.validate(spacing: targetSpacing) }
+        guard options.interpolation != .cubicBSpline else {
+            throw VolumeError(.invalidResampling, "a cubic B-spline output reads whole lines: no footprint")
+        }
+        let separate =
+            options.interpolation == .nearest
+            ? nil : try separateAxis(from: size, toSize: newSize, targetSpacing: targetSpacing, options: options)
+        var lower = SIMD3<Int>.zero, upper = SIMD3<Int>.zero
+        for axis in 0..<3 {
+            let reads = Resampling.reads(
+                inputLength: size[axis], outputLength: newSize[axis], interpolation: options.interpolation,
+                separate: separate == axis)
+            let inputs = box.lower[axis]..<box.upper[axis]
+            guard let first = reads.firstIndex(where: { $0.overlaps(inputs) }),
+                let last = reads.lastIndex(where: { $0.overlaps(inputs) })
+            else { return nil }
+            (lower[axis], upper[axis]) = (first, last + 1)
+        }
+        return IndexBox(lower: lower, upper: upper)
+    }
+
+    /// The separate axis (index axis, nil for joint) of a resampling from `size` to `newSize`.
+    func separateAxis(
+        from size: SIMD3<Int>, toSize newSize: SIMD3<Int>, targetSpacing: SIMD3<Double>?, options: ResampleOptions
+    ) throws(VolumeError) -> Int? {
+        let separate = options.separateZ.separateAxis(
+            currentSpacing: spacing, targetSpacing: targetSpacing ?? resampled(from: size, to: newSize).spacing)
+        if let separate, !(0..<3).contains(separate) {
+            throw VolumeError(.invalidResampling, "separate axis \(separate) is not 0 (x), 1 (y) or 2 (z)")
+        }
+        return separate
+    }
+
     /// Geometry of a grid of `newSize` voxels covering the same box as a grid of `size` voxels with this
     /// geometry: spacing · size/newSize per axis, same direction, origin moved so the outer edges stay put.
     public func resampled(from size: SIMD3<Int>, to newSize: SIMD3<Int>) -> VolumeGeometry {
@@ -148,34 +204,92 @@ enum Resampling {
         }
     }
 
+    static func validate(window: IndexBox, in size: SIMD3<Int>, interpolation: Interpolation) throws(VolumeError) {
+        guard !window.isEmpty, (0..<3).allSatisfy({ window.lower[$0] >= 0 && window.upper[$0] <= size[$0] }) else {
+            throw VolumeError(
+                .invalidResampling,
+                "window \(window.lower)..<\(window.upper) is empty or outside the output grid of size \(size)")
+        }
+        guard interpolation != .cubicBSpline || window == IndexBox(size: size) else {
+            throw VolumeError(.invalidResampling, "a cubic B-spline resampling has no windows: it reads whole lines")
+        }
+    }
+
     /// Array shape `[z, y, x]` of a size (x, y, z).
     static func shape(_ size: SIMD3<Int>) -> [Int] { [size.z, size.y, size.x] }
 
-    /// Nearest-neighbour gather on every axis.
+    /// Array-order ranges `[z, y, x]` of a box (x, y, z).
+    static func ranges(_ box: IndexBox) -> [Range<Int>] {
+        [box.lower.z..<box.upper.z, box.lower.y..<box.upper.y, box.lower.x..<box.upper.x]
+    }
+
+    /// The part of `array` (`[z][y][x]`) inside `ranges`; the array itself when they cover it.
+    static func cropped<Element>(_ array: NDArray<Element>, to ranges: [Range<Int>]) -> NDArray<Element> {
+        if ranges.indices.allSatisfy({ ranges[$0] == 0..<array.shape[$0] }) { return array }
+        let (sy, sx) = (array.shape[1], array.shape[2])
+        var elements = [Element]()
+        elements.reserveCapacity(ranges.map(\.count).reduce(1, *))
+        array.elements.withUnsafeBufferPointer { source in
+            for k in ranges[0] {
+                for j in ranges[1] {
+                    let row = (k * sy + j) * sx
+                    elements.append(contentsOf: source[(row + ranges[2].lowerBound)..<(row + ranges[2].upperBound)])
+                }
+            }
+        }
+        return NDArray(uncheckedShape: ranges.map(\.count), elements: elements)
+    }
+
+    /// Lowest...highest input index each output sample reads along one axis (zero-weight taps included); a
+    /// separate axis reads its nearest slice and the slice after it (the in-plane pass's zero-weight tap).
+    static func reads(
+        inputLength n: Int, outputLength m: Int, interpolation: Interpolation, separate: Bool
+    ) -> [ClosedRange<Int>] {
+        if separate {
+            return AxisTaps(inputLength: n, outputLength: m, interpolation: .nearest).indices.map {
+                $0...min($0 + 1, n - 1)
+            }
+        }
+        let taps = AxisTaps(inputLength: n, outputLength: m, interpolation: interpolation)
+        return (0..<m).map { o in
+            let slots = taps.indices[(o * taps.tapCount)..<((o + 1) * taps.tapCount)]
+            return slots.min()!...slots.max()!
+        }
+    }
+
+    /// Nearest-neighbour gather on every axis, for the outputs in `outputs` (array order).
     static func nearest<Source: Scalar, Target>(
-        _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, convert: (Source) -> Target
+        _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, outputs: [Range<Int>], convert: (Source) -> Target
     ) -> NDArray<Target> {
         let newShape = shape(newSize)
-        let tables = (0..<3).map { NearestGather.indexTable(inputLength: voxels.shape[$0], outputLength: newShape[$0]) }
-        let elements = [Target](unsafeUninitializedCapacity: newShape.reduce(1, *)) { buffer, count in
-            voxels.elements.withUnsafeBufferPointer { source in
+        let axes = (0..<3).map {
+            AxisTaps(inputLength: voxels.shape[$0], outputLength: newShape[$0], interpolation: .nearest)
+                .restricted(to: outputs[$0])
+        }
+        let source = cropped(voxels, to: axes.map(\.inputs))
+        let tables = axes.map(\.taps.indices)
+        let elements = [Target](unsafeUninitializedCapacity: outputs.map(\.count).reduce(1, *)) { buffer, count in
+            source.elements.withUnsafeBufferPointer { values in
                 NearestGather.run(
-                    source: source, sourceShape: voxels.shape, tables: tables, target: buffer
+                    source: values, sourceShape: source.shape, tables: tables, target: buffer
                 ) { value, _ in convert(value) }
             }
             count = buffer.count
         }
-        return NDArray(uncheckedShape: newShape, elements: elements)
+        return NDArray(uncheckedShape: outputs.map(\.count), elements: elements)
     }
 
     /// Calls `joint` or `separate` with the concrete voxel type, so that the kernels are specialised even when
     /// the public generic entry point is called from another module (it is not `@inlinable`).
     static func specialized<Source: Scalar>(
-        _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, separateAxis: Int?, options: ResampleOptions
+        _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, outputs: [Range<Int>], separateAxis: Int?,
+        options: ResampleOptions
     ) -> NDArray<Float> {
         func run<S: Scalar>(_ voxels: NDArray<S>) -> NDArray<Float> {
-            if let separateAxis { return separate(voxels, to: newSize, axis: separateAxis, options: options) }
-            return joint(voxels, to: newSize, options: options)
+            if let separateAxis {
+                return separate(voxels, to: newSize, outputs: outputs, axis: separateAxis, options: options)
+            }
+            return joint(voxels, to: newSize, outputs: outputs, options: options)
         }
         // The casts always succeed: `Source.kind` names `Source`.
         switch Source.kind {
@@ -192,38 +306,52 @@ enum Resampling {
         }
     }
 
-    /// All axes resampled together (no separate axis); output clipped to the input's range.
+    /// All axes resampled together (no separate axis); output clipped to the input's range. `outputs` (array
+    /// order) is the whole grid for cubic interpolation (validated by the caller).
     static func joint<Source: Scalar>(
-        _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, options: ResampleOptions
+        _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, outputs: [Range<Int>], options: ResampleOptions
     )
         -> NDArray<Float>
     {
         let newShape = shape(newSize)
         let clip = options.clipToInputRange ? valueRange(voxels.elements[...]) : nil
-        if options.interpolation == .linear { return linear(voxels, to: newShape, clip: clip) }
+        if options.interpolation == .linear {
+            let axes = (0..<3).map {
+                AxisTaps(inputLength: voxels.shape[$0], outputLength: newShape[$0], interpolation: .linear)
+                    .restricted(to: outputs[$0])
+            }
+            return linear(cropped(voxels, to: axes.map(\.inputs)), taps: axes.map(\.taps), clip: clip)
+        }
         let axes = passOrder(shape: voxels.shape, newShape: newShape, axes: [0, 1, 2])
         return runPasses(voxels, axes: axes, newShape: newShape, interpolation: options.interpolation, clip: clip)
     }
 
     /// nnU-Net's separate-z: 2-D resampling of each slice across `axis` (index axis, 0 = x), clipped to that
-    /// slice's input range, then nearest neighbour along `axis`.
+    /// slice's input range, then nearest neighbour along `axis`. Only the input slices the outputs in `outputs`
+    /// (array order; the whole grid for cubic interpolation) gather are resampled.
     static func separate<Source: Scalar>(
-        _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, axis: Int, options: ResampleOptions
+        _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, outputs: [Range<Int>], axis: Int, options: ResampleOptions
     ) -> NDArray<Float> {
         let sliceAxis = 2 - axis  // array axis
         let newShape = shape(newSize)
+        let slices = AxisTaps(
+            inputLength: voxels.shape[sliceAxis], outputLength: newShape[sliceAxis], interpolation: .nearest
+        ).restricted(to: outputs[sliceAxis])
         var planeShape = newShape
         planeShape[sliceAxis] = voxels.shape[sliceAxis]
+        var planeOutputs = outputs
+        planeOutputs[sliceAxis] = slices.inputs
         let ranges: [ClosedRange<Double>?] =
             options.clipToInputRange
-            ? sliceRanges(voxels, axis: sliceAxis) : Array(repeating: nil, count: voxels.shape[sliceAxis])
+            ? Array(sliceRanges(voxels, axis: sliceAxis)[slices.inputs])
+            : Array(repeating: nil, count: slices.inputs.count)
         let inPlane = passOrder(shape: voxels.shape, newShape: planeShape, axes: [0, 1, 2].filter { $0 != sliceAxis })
-        var tables = (0..<3).map { Array(0..<newShape[$0]) }
-        tables[sliceAxis] = NearestGather.indexTable(
-            inputLength: voxels.shape[sliceAxis], outputLength: newShape[sliceAxis])
+        var tables = outputs.map { Array(0..<$0.count) }
+        tables[sliceAxis] = slices.taps.indices
         let gatherTables = tables
+        let outputShape = outputs.map(\.count)
         func gather<Element: Scalar>(_ planes: NDArray<Element>) -> NDArray<Float> {
-            let elements = [Float](unsafeUninitializedCapacity: newShape.reduce(1, *)) { buffer, count in
+            let elements = [Float](unsafeUninitializedCapacity: outputShape.reduce(1, *)) { buffer, count in
                 planes.elements.withUnsafeBufferPointer { source in
                     NearestGather.run(
                         source: source, sourceShape: planes.shape, tables: gatherTables, target: buffer,
@@ -236,23 +364,29 @@ enum Resampling {
                 }
                 count = buffer.count
             }
-            return NDArray(uncheckedShape: newShape, elements: elements)
+            return NDArray(uncheckedShape: outputShape, elements: elements)
         }
-        if inPlane.isEmpty { return gather(voxels) }
-        let planes: NDArray<Double> =
-            options.interpolation == .linear
-            ? linear(voxels, to: planeShape, clip: nil)
-            : runPasses(voxels, axes: inPlane, newShape: planeShape, interpolation: options.interpolation, clip: nil)
+        if inPlane.isEmpty { return gather(cropped(voxels, to: planeOutputs)) }
+        if options.interpolation == .linear {
+            let axes = (0..<3).map {
+                AxisTaps(inputLength: voxels.shape[$0], outputLength: planeShape[$0], interpolation: .linear)
+                    .restricted(to: planeOutputs[$0])
+            }
+            let planes: NDArray<Double> = linear(
+                cropped(voxels, to: axes.map(\.inputs)), taps: axes.map(\.taps), clip: nil)
+            return gather(planes)
+        }
+        let planes: NDArray<Double> = runPasses(
+            voxels, axes: inPlane, newShape: planeShape, interpolation: options.interpolation, clip: nil)
         return gather(planes)
     }
 
-    /// Direct trilinear resampling in scipy's summation order (see `LinearInterpolator`).
+    /// Direct trilinear resampling in scipy's summation order (see `LinearInterpolator`) with the given taps
+    /// per array axis.
     static func linear<Source: Scalar, Target: ResampledElement>(
-        _ voxels: NDArray<Source>, to newShape: [Int], clip: ClosedRange<Double>?
+        _ voxels: NDArray<Source>, taps: [AxisTaps], clip: ClosedRange<Double>?
     ) -> NDArray<Target> {
-        let taps = (0..<3).map {
-            AxisTaps(inputLength: voxels.shape[$0], outputLength: newShape[$0], interpolation: .linear)
-        }
+        let newShape = taps.map(\.outputLength)
         let elements = [Target](unsafeUninitializedCapacity: newShape.reduce(1, *)) { buffer, count in
             voxels.elements.withUnsafeBufferPointer { source in
                 LinearInterpolator.run(source: source, shape: voxels.shape, taps: taps, target: buffer, clip: clip)
