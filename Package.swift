@@ -49,7 +49,7 @@ let package = Package(
             name: "NNLayers", dependencies: ["ArrayCore", "COpenBLAS", "CNNKernels"], swiftSettings: sharedSwiftSettings
         ),
         .target(
-            name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore", "NNLayers", "CZlib"],
+            name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore", "NNLayers", "CNNKernels", "CZlib"],
             swiftSettings: sharedSwiftSettings),
         .target(
             name: "Segmentation", dependencies: ["NNUNetRuntime", "LabelOps", "VolumeCore", "ArrayCore"],

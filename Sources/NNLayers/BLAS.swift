@@ -1,3 +1,4 @@
+import ArrayCore
 import COpenBLAS
 
 /// The BLAS library behind the convolutions (OpenBLAS).
@@ -13,9 +14,25 @@ public enum BLAS {
         return String(cString: name)
     }
 
-    /// Threads OpenBLAS uses inside one GEMM.
-    public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    /// `C[m×n] = op(A)·B + beta·C` (row-major, `op(A)` = A or Aᵀ), split by columns of B and C across the
+    /// `concurrentChunks` workers, each chunk one single-threaded OpenBLAS call. OpenBLAS's own threads busy-wait
+    /// in `sched_yield` between calls and took the cores from the direct kernels and im2col that run between
+    /// GEMMs (docs/BENCHMARKS.md, "OpenBLAS threads"), so OpenBLAS is kept at one thread.
+    static func multiply(
+        transposeA: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+        ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        _ = singleThreaded
+        let (sharedB, sharedC) = (UncheckedSendable(b), UncheckedSendable(c))
+        // ≥ 256 columns per chunk: below that a call's packing overhead outweighs the second core.
+        concurrentChunks(count: n, minimumChunk: 256) { columns in
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns.count),
+                Int32(k), 1, a, Int32(lda), sharedB.value + columns.lowerBound, Int32(ldb), beta,
+                sharedC.value + columns.lowerBound, Int32(ldc))
+        }
     }
+
+    /// OpenBLAS set to one thread, once per process.
+    private static let singleThreaded: Void = openblas_set_num_threads(1)
 }

@@ -7,12 +7,11 @@
 // output voxels). 1×1×1 stride-1 kernels skip im2col (the input already is `col`). Stride-1 "same" convs with
 // few channels (Cin·Cout ≤ `directChannelProduct`) use the direct kernel in CNNKernels instead, where im2col
 // would be memory-bound. im2col rows are filled on
-// all worker threads (`concurrentChunks`); OpenBLAS runs its own threads inside the GEMM.
+// all worker threads (`concurrentChunks`); the GEMM is split by columns across the same workers (`BLAS.multiply`).
 // Conventions: feature maps [C, D, H, W] / [C, H, W]; weights [Cout, Cin, kD, kH, kW] / [Cout, Cin, kH, kW];
 // zero padding per axis; dilation 1, groups 1. Output size floor((n + 2p − k)/s) + 1.
 import ArrayCore
 import CNNKernels
-import COpenBLAS
 
 /// A convolution layer with its weights (PyTorch `Conv2d`/`Conv3d` with `dilation=1, groups=1`).
 public struct Convolution: Sendable {
@@ -170,9 +169,9 @@ public struct Convolution: Sendable {
         _ w: UnsafeBufferPointer<Float>, _ b: UnsafePointer<Float>, columns: Int, reduction: Int,
         into out: UnsafeMutablePointer<Float>, stride: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(columns), Int32(reduction), 1,
-            w.baseAddress!, Int32(reduction), b, Int32(columns), 1, out, Int32(stride))
+        BLAS.multiply(
+            transposeA: false, m: outputChannels, n: columns, k: reduction, a: w.baseAddress!, lda: reduction, b: b,
+            ldb: columns, beta: 1, c: out, ldc: stride)
     }
 
     /// Fills col[r, p] for output planes z0..<z0+planes; r = (c, kz, ky, kx), p = (z − z0, y, x).

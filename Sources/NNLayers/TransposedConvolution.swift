@@ -6,7 +6,6 @@
 // kernel = stride, where the scatter writes every output voxel exactly once; overlapping kernels accumulate.
 // Output size (n − 1)·s + k. Weights [Cin, Cout, kD, kH, kW] (PyTorch's transposed layout) or 2-D analogue.
 import ArrayCore
-import COpenBLAS
 
 /// A transposed convolution layer (PyTorch `ConvTranspose2d`/`ConvTranspose3d`, `padding=0`).
 public struct TransposedConvolution: Sendable {
@@ -72,9 +71,9 @@ public struct TransposedConvolution: Sendable {
         weight.elements.withUnsafeBufferPointer { w in
             input.elements.withUnsafeBufferPointer { x in
                 column.withUnsafeMutableBufferPointer { col in
-                    cblas_sgemm(
-                        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(voxels), Int32(inputChannels), 1,
-                        w.baseAddress!, Int32(rows), x.baseAddress!, Int32(voxels), 0, col.baseAddress!, Int32(voxels))
+                    BLAS.multiply(
+                        transposeA: true, m: rows, n: voxels, k: inputChannels, a: w.baseAddress!, lda: rows,
+                        b: x.baseAddress!, ldb: voxels, beta: 0, c: col.baseAddress!, ldc: voxels)
                 }
             }
         }

@@ -30,7 +30,7 @@ struct ModelInfoCommand: ParsableCommand {
             "labels:         \(dataset.labels.map { "\($0.values.map(String.init).joined(separator: "+")) \($0.name)" }.joined(separator: ", "))"
                 + (dataset.isRegionBased ? " (region-based)" : ""),
             "folds:          \(model.folds.isEmpty ? "none" : model.folds.joined(separator: ", "))",
-            "BLAS:           OpenBLAS, \(BLAS.coreName) kernels, \(BLAS.threadCount) threads",
+            "BLAS:           OpenBLAS, \(BLAS.coreName) kernels, \(ParallelSettings.workerCount) threads",
         ]
         var trained: String?
         if let fold = model.folds.first {
@@ -103,7 +103,6 @@ struct ModelBenchCommand: ParsableCommand {
     func run() throws {
         if let threads {
             ParallelSettings.workerCount = threads
-            BLAS.threadCount = threads
         }
         let model = try ModelFolder(path: folder)
         let (network, checkpoint) = try model.network(fold: fold, configuration: configuration)

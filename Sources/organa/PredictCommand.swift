@@ -52,7 +52,6 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         if let threads {
             ParallelSettings.workerCount = threads
-            BLAS.threadCount = threads
         }
         let foldList = folds.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let folder = try ModelFolder(path: model)

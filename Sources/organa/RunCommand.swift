@@ -72,7 +72,6 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         if let threads {
             ParallelSettings.workerCount = threads
-            BLAS.threadCount = threads
         }
         let options = PlanningOptions(
             sharing: try sharingMode(), cropToKidneys: !noCrop,

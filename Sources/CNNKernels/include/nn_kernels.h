@@ -1,8 +1,10 @@
-// Direct convolution kernels for small channel counts (NNLayers), compiled with runtime CPU dispatch.
+// Direct convolution kernels for small channel counts (NNLayers) and half-precision accumulation
+// (NNUNetRuntime), compiled with runtime CPU dispatch.
 #ifndef ORGANA_NN_KERNELS_H
 #define ORGANA_NN_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Stride-1, "same"-padded 3-D convolution (2-D as depth 1) for output planes [z_begin, z_end).
 /// x: [cin][d][h][w]; weight_t: weights as [cin][kd][kh][kw][cout rounded up to a multiple of 8] (zeros in the
@@ -11,5 +13,8 @@
 void organa_direct_conv3d_s1(const float *x, ptrdiff_t cin, ptrdiff_t d, ptrdiff_t h, ptrdiff_t w,
                              const float *weight_t, ptrdiff_t cout, ptrdiff_t kd, ptrdiff_t kh, ptrdiff_t kw,
                              float *out, ptrdiff_t z_begin, ptrdiff_t z_end);
+
+/// acc[i] = fp16(fp32(acc[i]) + add[i]) for i < n, rounding to nearest even (acc holds IEEE binary16 bits).
+void organa_half_accumulate(uint16_t *acc, const float *add, ptrdiff_t n);
 
 #endif

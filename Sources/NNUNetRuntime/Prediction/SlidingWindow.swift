@@ -11,6 +11,7 @@
 // Fold ensembles add fold logits in fp16 and divide by the fold count in fp16 (`FoldEnsemble`).
 // Limits: batch size 1; tiles run one after another (the network parallelises inside).
 public import ArrayCore
+import CNNKernels
 
 /// Settings of nnU-Net's sliding window.
 public struct SlidingWindowOptions: Sendable, Equatable {
@@ -123,7 +124,7 @@ public struct SlidingWindow: Sendable {
             for k in 0..<classCount {
                 for v in 0..<tileVoxels { p.elements[k * tileVoxels + v] *= gaussian[v] }
             }
-            tile.accumulate(p.elements, into: &logits, weights: &weights, gaussian: self.gaussian.weights)
+            tile.accumulate(p.elements, into: &logits, weights: &weights, gaussian: gaussian)
             progress?(done + 1, boxes.count)
         }
         return try Self.normalised(logits, weights: weights, classCount: classCount, padded: padded, pads: pads)
@@ -259,19 +260,34 @@ struct TileBox {
         return tile
     }
 
-    /// logits[tile] = fp16(fp32(logits) + p); weights[tile] = fp16(weights + g).
-    func accumulate(_ p: [Float], into logits: inout [Float16], weights: inout [Float16], gaussian: [Float16]) {
+    /// logits[tile] = fp16(fp32(logits) + p); weights[tile] = fp16(weights + g) (`g` the fp16 Gaussian as
+    /// Float, exact); the rounding is CNNKernels' `organa_half_accumulate`.
+    func accumulate(_ p: [Float], into logits: inout [Float16], weights: inout [Float16], gaussian: [Float]) {
         let voxels = shape.reduce(1, *), width = extent[2], tileVoxels = extent.reduce(1, *)
         let classes = p.count / tileVoxels
-        rows { rowInTile, rowInCase in
-            for k in 0..<classes {
-                let source = k * tileVoxels + rowInTile * width, target = k * voxels + rowInCase
-                for e in 0..<width { logits[target + e] = Float16(Float(logits[target + e]) + p[source + e]) }
+        p.withUnsafeBufferPointer { p in
+            gaussian.withUnsafeBufferPointer { g in
+                Self.halfBits(&logits) { logits in
+                    Self.halfBits(&weights) { weights in
+                        rows { rowInTile, rowInCase in
+                            for k in 0..<classes {
+                                organa_half_accumulate(
+                                    logits + k * voxels + rowInCase,
+                                    p.baseAddress! + k * tileVoxels + rowInTile * width,
+                                    width)
+                            }
+                            organa_half_accumulate(weights + rowInCase, g.baseAddress! + rowInTile * width, width)
+                        }
+                    }
+                }
             }
-            for e in 0..<width {
-                weights[rowInCase + e] = Float16(
-                    Float(weights[rowInCase + e]) + Float(gaussian[rowInTile * width + e]))
-            }
+        }
+    }
+
+    /// The IEEE binary16 bits of `values`, for the C kernel.
+    private static func halfBits(_ values: inout [Float16], _ body: (UnsafeMutablePointer<UInt16>) -> Void) {
+        values.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: UInt16.self) { body($0.baseAddress!) }
         }
     }
 }
