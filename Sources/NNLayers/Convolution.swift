@@ -12,6 +12,7 @@
 // zero padding per axis; dilation 1, groups 1. Output size floor((n + 2p − k)/s) + 1.
 import ArrayCore
 import CNNKernels
+import Synchronization
 
 /// A convolution layer with its weights (PyTorch `Conv2d`/`Conv3d` with `dilation=1, groups=1`).
 public struct Convolution: Sendable {
@@ -110,6 +111,7 @@ public struct Convolution: Sendable {
         var output = try makeMap(outGrid, layer: name)
         let voxels = outGrid.voxels
         let reduction = inputChannels * kernel.0 * kernel.1 * kernel.2
+        var allocated = true
         output.elements.withUnsafeMutableBufferPointer { out in
             if let bias {
                 for o in 0..<outputChannels { out[(o * voxels)..<((o + 1) * voxels)].update(repeating: bias[o]) }
@@ -117,7 +119,7 @@ public struct Convolution: Sendable {
             weight.elements.withUnsafeBufferPointer { w in
                 input.elements.withUnsafeBufferPointer { x in
                     if let directWeights {
-                        direct(x, inGrid, directWeights, into: out)
+                        allocated = direct(x, inGrid, directWeights, into: out)
                         return
                     }
                     if kernel == (1, 1, 1), step == (1, 1, 1), pad == (0, 0, 0) {
@@ -144,24 +146,31 @@ public struct Convolution: Sendable {
                 }
             }
         }
+        guard allocated else {
+            throw NNLayersError(.sizeLimit, "\(name): no memory for the padded input planes of \(input.shape)")
+        }
         return output
     }
 
-    /// The direct kernel over all output planes, split across worker threads by planes.
+    /// The direct kernel over all output planes, split across worker threads by planes; false when a worker
+    /// could not allocate its padded copy of the input planes.
     private func direct(
         _ x: UnsafeBufferPointer<Float>, _ grid: Grid, _ weights: [Float], into out: UnsafeMutableBufferPointer<Float>
-    ) {
+    ) -> Bool {
         let source = UncheckedSendable(x.baseAddress!)
         let target = UncheckedSendable(out.baseAddress!)
         let (cin, cout, kernel) = (inputChannels, outputChannels, self.kernel)
+        let failures = Atomic<Int>(0)
         weights.withUnsafeBufferPointer { w in
             let weight = UncheckedSendable(w.baseAddress!)
             concurrentChunks(count: grid.size.0) { planes in
-                organa_direct_conv3d_s1(
+                let status = organa_direct_conv3d_s1(
                     source.value, cin, grid.size.0, grid.size.1, grid.size.2, weight.value, cout, kernel.0, kernel.1,
                     kernel.2, target.value, planes.lowerBound, planes.upperBound)
+                if status != 0 { failures.add(1, ordering: .relaxed) }
             }
         }
+        return failures.load(ordering: .relaxed) == 0
     }
 
     /// out[o, 0..<columns] (row stride `stride`) += W[o, :] · B[:, 0..<columns].

@@ -10,9 +10,10 @@
 /// x: [cin][d][h][w]; weight_t: weights as [cin][kd][kh][kw][cout rounded up to a multiple of 8] (zeros in the
 /// padding); out: [cout][d][h][w], already
 /// holding the bias (the kernel accumulates into it). Padding is (k - 1) / 2 per axis, kernel sizes odd.
-void organa_direct_conv3d_s1(const float *x, ptrdiff_t cin, ptrdiff_t d, ptrdiff_t h, ptrdiff_t w,
-                             const float *weight_t, ptrdiff_t cout, ptrdiff_t kd, ptrdiff_t kh, ptrdiff_t kw,
-                             float *out, ptrdiff_t z_begin, ptrdiff_t z_end);
+/// Returns 0, or -1 when its padded copy of the input planes could not be allocated (out untouched).
+int organa_direct_conv3d_s1(const float *x, ptrdiff_t cin, ptrdiff_t d, ptrdiff_t h, ptrdiff_t w,
+                            const float *weight_t, ptrdiff_t cout, ptrdiff_t kd, ptrdiff_t kh, ptrdiff_t kw,
+                            float *out, ptrdiff_t z_begin, ptrdiff_t z_end);
 
 /// acc[i] = fp16(fp32(acc[i]) + add[i]) for i < n, rounding to nearest even (acc holds IEEE binary16 bits).
 void organa_half_accumulate(uint16_t *acc, const float *add, ptrdiff_t n);
