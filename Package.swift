@@ -44,7 +44,9 @@ let package = Package(
             name: "PostProcessing", dependencies: ["LabelOps", "VolumeCore", "ArrayCore"],
             swiftSettings: sharedSwiftSettings),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "CNNKernels"),
+        // The kernels are optimised in debug builds too: the test suite runs whole networks, and at -O0 they were
+        // the larger part of its time.
+        .target(name: "CNNKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(
             name: "NNLayers", dependencies: ["ArrayCore", "COpenBLAS", "CNNKernels"], swiftSettings: sharedSwiftSettings
         ),
