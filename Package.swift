@@ -51,7 +51,8 @@ let package = Package(
             name: "NNLayers", dependencies: ["ArrayCore", "COpenBLAS", "CNNKernels"], swiftSettings: sharedSwiftSettings
         ),
         .target(
-            name: "NNUNetRuntime", dependencies: ["VolumeCore", "ArrayCore", "NNLayers", "CNNKernels", "CZlib"],
+            name: "NNUNetRuntime",
+            dependencies: ["VolumeCore", "ArrayCore", "LabelOps", "NNLayers", "CNNKernels", "CZlib"],
             swiftSettings: sharedSwiftSettings),
         .target(
             name: "Segmentation", dependencies: ["NNUNetRuntime", "LabelOps", "VolumeCore", "ArrayCore"],

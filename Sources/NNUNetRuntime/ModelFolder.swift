@@ -8,6 +8,8 @@ public struct ModelFolder: Sendable {
     public let plans: Plans
     /// Fold names that hold a `checkpoint_final.pth` or `checkpoint_best.pth` (`0`, `1`, ..., `all`), sorted.
     public let folds: [String]
+    /// The folder's `postprocessing.json` (written by `nnUNetv2_find_best_configuration`), when it has one.
+    public let postprocessing: NNUNetPostprocessing?
 
     public static let defaultCheckpoint = "checkpoint_final.pth"
 
@@ -19,6 +21,10 @@ public struct ModelFolder: Sendable {
         }
         dataset = try DatasetDescription.load(path + "/dataset.json")
         plans = try Plans.load(path + "/plans.json")
+        let postprocessingFile = path + "/" + NNUNetPostprocessing.fileName
+        postprocessing =
+            FileManager.default.fileExists(atPath: postprocessingFile)
+            ? try NNUNetPostprocessing.load(postprocessingFile) : nil
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         folds = entries.filter { $0.hasPrefix("fold_") }
             .filter { entry in

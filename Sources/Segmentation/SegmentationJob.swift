@@ -161,7 +161,8 @@ public struct SegmentationJob: Sendable {
         _ model: SegmentationModel, _ input: PreprocessedCase, report: @escaping (PredictionProgress) -> Void
     ) throws -> Volume<UInt8> {
         let logits = try model.predictor.predictLogits(input.data, progress: report)
-        return model.canonical(try model.predictor.export(logits, properties: input.properties).segmentation)
+        let exported = try model.predictor.export(logits, properties: input.properties)
+        return model.canonical(try model.predictor.postprocessed(exported.segmentation))
     }
 
     /// Sliding-window progress of model `id` as job events (tiles counted over all folds).

@@ -71,7 +71,8 @@ public struct SegmentationModel: Sendable {
             let logits = try predictor.predictLogits(preprocessed.data, progress: progress)
             preprocessed.data = NDArray(shape: [0], repeating: 0)
             progress?(.exporting)
-            return canonical(try predictor.export(logits, properties: preprocessed.properties).segmentation)
+            let exported = try predictor.export(logits, properties: preprocessed.properties)
+            return canonical(try predictor.postprocessed(exported.segmentation))
         } catch {
             throw SegmentationError(.model, "model \(entry.id): \(error)", underlying: error)
         }

@@ -14,7 +14,9 @@ struct PredictCommand: ParsableCommand {
         discussion: """
             Runs nnU-Net's preprocessing, sliding window (Gaussian weighting, mirroring, fold ensemble) and export \
             with the configuration the checkpoint was trained with. Writes a uint8 label map with the input's \
-            geometry; --save-probabilities also writes OUTPUT_STEM_probabilities.nii.gz per class (float32).
+            geometry; --save-probabilities also writes OUTPUT_STEM_probabilities.nii.gz per class (float32). When \
+            the folder has nnU-Net's postprocessing.json, it is applied to the label map (--no-postprocessing \
+            leaves it out, as nnUNetv2_predict alone does).
             """)
 
     @Option(help: "An nnU-Net results folder (dataset.json, plans.json, fold_N/checkpoint_final.pth).")
@@ -41,6 +43,9 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Also write per-class probabilities next to the output (OUTPUT_STEM_probabilities_K.nii.gz).")
     var saveProbabilities = false
 
+    @Flag(help: "Do not apply the model folder's postprocessing.json (nnUNetv2_apply_postprocessing's step).")
+    var noPostprocessing = false
+
     @Option(help: "Threads for Organa's kernels and OpenBLAS (default: all cores).")
     var threads: Int?
 
@@ -58,7 +63,8 @@ struct PredictCommand: ParsableCommand {
         let predictor = try Predictor(
             model: folder,
             options: PredictionOptions(
-                folds: foldList, tileStep: tileStep, mirroring: !noMirroring, checkpoint: checkpoint))
+                folds: foldList, tileStep: tileStep, mirroring: !noMirroring, checkpoint: checkpoint,
+                postprocessing: !noPostprocessing))
         let channels = try input.map { try NiftiReader.read($0).volume.converted(to: Float.self) }
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
         let result = try predictor.predict(channels, probabilities: saveProbabilities) { bar.show($0) }

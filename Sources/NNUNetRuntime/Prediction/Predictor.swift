@@ -2,7 +2,9 @@
 // predict = preprocess (Preprocessor) → for each fold: sliding window (SlidingWindow) → fold average in fp16
 // (FoldEnsemble) → export (Exporter). The configuration and the mirror axes come from the first fold's
 // checkpoint, as `initialize_from_trained_model_folder` does; every fold's network is loaded once, up front.
-// Limits: no cascade input (configurations with a previous stage are rejected), no postprocessing.pkl yet.
+// The folder's postprocessing.json, when present, is applied to the label map last (`NNUNetPostprocessing`;
+// nnUNetv2_predict leaves it to nnUNetv2_apply_postprocessing), unless the options turn it off.
+// Limits: no cascade input (configurations with a previous stage are rejected).
 public import ArrayCore
 public import VolumeCore
 
@@ -17,15 +19,19 @@ public struct PredictionOptions: Sendable, Equatable {
     public var mirroring: Bool
     /// Checkpoint file name in each fold folder.
     public var checkpoint: String
+    /// Apply the folder's `postprocessing.json` to the label map when it has one (what
+    /// `nnUNetv2_apply_postprocessing` does after `nnUNetv2_predict`).
+    public var postprocessing: Bool
 
     public init(
         folds: [String]? = nil, tileStep: Double = 0.5, mirroring: Bool = true,
-        checkpoint: String = ModelFolder.defaultCheckpoint
+        checkpoint: String = ModelFolder.defaultCheckpoint, postprocessing: Bool = true
     ) {
         self.folds = folds
         self.tileStep = tileStep
         self.mirroring = mirroring
         self.checkpoint = checkpoint
+        self.postprocessing = postprocessing
     }
 }
 
@@ -100,7 +106,15 @@ public struct Predictor: Sendable {
         let logits = try predictLogits(preprocessed.data, progress: progress)
         preprocessed.data = NDArray(shape: [0], repeating: 0)  // not needed by export: free it first
         progress?(.exporting)
-        return try export(logits, properties: preprocessed.properties, probabilities: probabilities)
+        var exported = try export(logits, properties: preprocessed.properties, probabilities: probabilities)
+        exported.segmentation = try postprocessed(exported.segmentation)
+        return exported
+    }
+
+    /// The label map after the folder's post-processing, when it has one and the options ask for it.
+    public func postprocessed(_ segmentation: Volume<UInt8>) throws(NNUNetError) -> Volume<UInt8> {
+        guard options.postprocessing, let postprocessing = model.postprocessing else { return segmentation }
+        return try postprocessing.apply(to: segmentation)
     }
 
     /// nnU-Net's preprocessing for this model's configuration.
