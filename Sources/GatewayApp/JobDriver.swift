@@ -66,9 +66,26 @@ actor JobDriver {
                     try announce(id, .segmenting, logger: logger)
                 case .segmenting:
                     let ct = try inputKey(id)
-                    try await runStage(
-                        StepEndpoint(name: "image", url: configuration.image), job: job, inputs: ["ct": ct],
-                        prefix: prefix, logger: logger)
+                    try await withThrowingTaskGroup(of: String.self) { group in
+                        group.addTask {
+                            try await self.runStage(
+                                StepEndpoint(name: "image", url: self.configuration.image), job: job,
+                                inputs: ["ct": ct], prefix: prefix, logger: logger)
+                            return "image"
+                        }
+                        if job.options.preview {
+                            group.addTask {
+                                try await self.meshPreview(job, prefix: prefix, logger: logger)
+                                return "preview"
+                            }
+                        }
+                        // No preview map once segmentation is over: nothing to mesh early.
+                        while let finished = try await group.next() {
+                            if finished == "image", try !hasArtifact(id, key: prefix + "preview_labels.nii.gz") {
+                                group.cancelAll()
+                            }
+                        }
+                    }
                     try announce(id, job.options.segmentOnly ? .done : .postprocessing, logger: logger)
                 case .postprocessing:
                     try await runStage(
@@ -111,6 +128,26 @@ actor JobDriver {
             logger.error("job driver stopped: \(error)")
             _ = try? store.transition(id, to: .failed, error: "\(error)")
         }
+    }
+
+    /// Meshes the preview's label map as soon as the image service has stored it (`preview/meshes/…`), while
+    /// the full models still run.
+    nonisolated func meshPreview(_ job: JobResource, prefix: String, logger: Logger) async throws {
+        let key = prefix + "preview_labels.nii.gz"
+        while try !hasArtifact(job.id, key: key) {
+            do {
+                try await Task.sleep(nanoseconds: UInt64(configuration.pollInterval * 1e9))
+            } catch {
+                return  // segmentation ended without a preview
+            }
+        }
+        try await runStage(
+            StepEndpoint(name: "preview-mesh", url: configuration.mesh), job: job, inputs: ["labels": key],
+            prefix: prefix + "preview/", logger: logger)
+    }
+
+    nonisolated func hasArtifact(_ id: String, key: String) throws -> Bool {
+        try store.job(id)?.artifacts.contains { $0.key == key } == true
     }
 
     nonisolated func announce(_ id: String, _ state: JobState, logger: Logger) throws {

@@ -30,14 +30,16 @@ public struct ImageServiceConfiguration: Sendable {
 final class MemoryBudget: @unchecked Sendable {
     let limit: Int
     private let lock = NSLock()
-    private(set) var inUse = 0
+    private var reserved = 0
+
+    var inUse: Int { lock.withLock { reserved } }
 
     init(limit: Int) { self.limit = limit }
 
     func reserve(_ bytes: Int) throws(ServiceError) {
         let granted = lock.withLock {
-            guard inUse == 0 || inUse + bytes <= limit else { return false }
-            inUse += bytes
+            guard reserved == 0 || reserved + bytes <= limit else { return false }
+            reserved += bytes
             return true
         }
         guard granted else {
@@ -46,7 +48,18 @@ final class MemoryBudget: @unchecked Sendable {
         }
     }
 
-    func release(_ bytes: Int) { lock.withLock { inUse -= bytes } }
+    func release(_ bytes: Int) { lock.withLock { reserved -= bytes } }
+}
+
+/// An error raised inside an event callback, rethrown after the job returns.
+final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (any Error)?
+
+    var error: (any Error)? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
 }
 
 public struct ImageService: Sendable {
@@ -73,6 +86,17 @@ public struct ImageService: Sendable {
             LogRequestsMiddleware(.debug)
         }
         ServiceHost.addProbes(to: router, readiness: Readiness(ready: true))
+        router.get("/metrics") { _, _ -> Response in
+            let text = [
+                "# HELP organa_memory_budget_bytes The image service's memory budget.",
+                "# TYPE organa_memory_budget_bytes gauge", "organa_memory_budget_bytes \(budget.limit)",
+                "# HELP organa_memory_in_use_bytes Planned peak memory of the jobs running now.",
+                "# TYPE organa_memory_in_use_bytes gauge", "organa_memory_in_use_bytes \(budget.inUse)",
+            ].joined(separator: "\n")
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+        }
         let board = TaskBoard(admit: { request throws(ServiceError) in try self.admit(request) }) { request, emit in
             try self.run(request, emit: emit)
         }
@@ -131,17 +155,22 @@ public struct ImageService: Sendable {
             volume = image.volume.converted(to: Double.self).map { Int16(clampingTruncating: $0.rounded()) }
         }
         emit(.progress("segmenting", done: 0, total: plan.models.count + (plan.preview == nil ? 0 : 1)))
+        let prefix = request.outputPrefix
+        let previewFailure = FailureBox()
         let result = try SegmentationJob(plan: plan, catalog: catalog).run(volume) { event in
-            if case .progress(let model, let done, let total) = event {
-                emit(.progress(model, done: done, total: total))
+            switch event {
+            case .progress(let model, let done, let total): emit(.progress(model, done: done, total: total))
+            case .previewReady(let labels):
+                // Stored and announced at once: the gateway meshes it while the full models run.
+                do {
+                    try write(labels, key: prefix + "preview_labels.nii.gz", kind: "preview", emit: emit)
+                } catch { previewFailure.error = error }
+            default: break
             }
         }
-        let prefix = request.outputPrefix
+        if let error = previewFailure.error { throw error }
         try write(result.labels, key: prefix + "labels.nii.gz", kind: "labels", emit: emit)
         try write(result.fatCandidate, key: prefix + "fat_candidate.nii.gz", kind: "fat-candidate", emit: emit)
-        if let preview = result.preview {
-            try write(preview, key: prefix + "preview_labels.nii.gz", kind: "preview", emit: emit)
-        }
         for (structure, mask) in result.masks.sorted(by: { $0.key < $1.key }) {
             try write(
                 mask.mask, key: prefix + "masks/\(structure.rawValue).nii.gz", kind: "mask",

@@ -7,7 +7,8 @@ import Testing
 
 /// A mask step written in Python (standard library only, `examples/mask-step/structure_volumes.py`) joins
 /// through the gateway's configuration: the gateway drives it by the mask-step contract beside meshing, it
-/// verifies the gateway's signature, reads the corrected label map by key and writes its result.
+/// verifies the gateway's signature, reads the corrected label map by key and writes its result. The job asks
+/// for the preview, whose meshes come while the full models still run.
 extension EndToEnd {
     @Suite struct MaskStepTests {
         @Test func aPythonStepRunsInTheJobAndItsResultIsServed() async throws {
@@ -17,10 +18,18 @@ extension EndToEnd {
                 (name: "volumes", command: ["python3", script, "--port", "0"])
             ])
             defer { cluster.stop() }
-            let job = try await cluster.submit(ct, query: Reference.query)
+            let job = try await cluster.submit(ct, query: Reference.query + "&preview=true")
             let events = try await cluster.events(job.id)
             let finished = try await cluster.job(job.id)
             #expect(events.compactMap(\.state).last == .done, "\(finished.error ?? "")")
+            // The preview's meshes are announced while the full models still run: before their masks exist.
+            let previewMeshes = events.indices.filter {
+                events[$0].stage == "preview-mesh" && events[$0].artifact != nil
+            }
+            let firstMask = events.firstIndex { $0.artifact?.kind == "mask" } ?? -1
+            #expect(!previewMeshes.isEmpty && previewMeshes.allSatisfy { $0 < firstMask }, "\(events.map(\.type))")
+            #expect(
+                previewMeshes.allSatisfy { events[$0].artifact!.key.hasPrefix("jobs/\(job.id)/preview/meshes/") })
             let key = "jobs/\(job.id)/steps/volumes/structure_volumes.json"
             #expect(events.contains { $0.artifact?.key == key && $0.stage == "volumes" })
             let (status, body) = try await cluster.request(

@@ -94,5 +94,45 @@ extension EndToEnd {
                 #expect((health as? HTTPURLResponse)?.statusCode == 200)
             }
         }
+
+        /// A 256 MiB body streams to storage: the gateway's peak RSS grows by far less than the body (and the
+        /// refused upload leaves nothing behind).
+        @Test func uploadsStreamWithoutGrowingTheGateway() async throws {
+            let cluster = try ServiceCluster()
+            defer { cluster.stop() }
+            let file = cluster.folder.appendingPathComponent("big.nii")
+            #expect(FileManager.default.createFile(atPath: file.path, contents: nil))
+            let handle = try FileHandle(forWritingTo: file)
+            try handle.truncate(atOffset: 256 << 20)
+            try handle.close()
+            let pid = cluster.services["gateway"]!.process.processIdentifier
+            let before = try Self.peakRSS(pid)
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            curl.arguments = [
+                "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                "Authorization: Bearer \(ServiceCluster.apiKey)",
+                "-H", "Content-Type: application/octet-stream", "-T", file.path, "-X", "POST",
+                cluster.gateway.appendingPathComponent("v1/jobs").absoluteString,
+            ]
+            let output = Pipe()
+            curl.standardOutput = output
+            try curl.run()
+            let status = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            curl.waitUntilExit()
+            #expect(status == "400", "a zero-filled body is not NIfTI: \(status)")
+            let grown = try Self.peakRSS(pid) - before
+            #expect(grown < 48 << 20, "gateway peak RSS grew by \(grown) bytes for a 256 MiB upload")
+            let jobs = cluster.store.appendingPathComponent("jobs")
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: jobs.path))?.isEmpty ?? true)
+        }
+
+        /// VmHWM of a process, in bytes.
+        static func peakRSS(_ pid: Int32) throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+            return (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0)
+                * 1024
+        }
     }
 }
