@@ -4,6 +4,7 @@
 // service knows no task, so the gateway PUTs again and the task runs again (its writes are idempotent).
 import Foundation
 public import Hummingbird
+public import Logging
 public import ServiceContracts
 
 public final class TaskBoard: @unchecked Sendable {
@@ -29,7 +30,9 @@ public final class TaskBoard: @unchecked Sendable {
     }
 
     /// Starts the task unless it is known; returns its status.
-    public func start(_ id: String, request: TaskRequest) throws(ServiceError) -> TaskStatus {
+    public func start(
+        _ id: String, request: TaskRequest, logger: Logger = Logger(label: "organa.task")
+    ) throws(ServiceError) -> TaskStatus {
         if let known = status(id) { return known }
         let release = try admit(request)
         let fresh = TaskStatus(taskID: id, state: .running)
@@ -42,14 +45,23 @@ public final class TaskBoard: @unchecked Sendable {
             release()
             return status(id) ?? fresh
         }
+        var logger = logger
+        logger[metadataKey: "job_id"] = "\(request.jobID)"
+        logger[metadataKey: "task_id"] = "\(id)"
+        logger.info("task started")
+        let taskLogger = logger
         let thread = Thread { [self] in
             defer { release() }
+            let started = Date()
             do {
                 try work(request) { event in
                     self.lock.withLock { self.tasks[id]?.events.append(event) }
                 }
                 lock.withLock { tasks[id]?.state = .done }
+                taskLogger.info(
+                    "task done", metadata: ["seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))"])
             } catch {
+                taskLogger.error("task failed: \(error)")
                 let code = (error as? ServiceError)?.code == .unprocessable ? "invalidInput" : "failed"
                 lock.withLock {
                     tasks[id]?.state = .failed
@@ -74,7 +86,7 @@ public final class TaskBoard: @unchecked Sendable {
             for (role, key) in task.inputs where !(try store.exists(key)) {
                 throw ServiceError(.unprocessable, "input \(role) has no object at key '\(key)'")
             }
-            return try JSONResponse.make(try self.start(id, request: task), status: .accepted)
+            return try JSONResponse.make(try self.start(id, request: task, logger: context.logger), status: .accepted)
         }
         router.get("tasks/:id") { _, context -> Response in
             let id = try context.parameters.require("id")

@@ -29,11 +29,15 @@ struct CommonServiceOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "Log format: text (key=value metadata) or json (one object per line, job_id a field).")
+    var logFormat = "text"
+
     func configuration() throws -> ServiceConfiguration {
         let environment = ProcessInfo.processInfo.environment
         var problems: [String] = []
         let root = store ?? environment["ORGANA_STORE"]
         if root == nil { problems.append("no object store: set --store or ORGANA_STORE") }
+        if !["text", "json"].contains(logFormat) { problems.append("--log-format \(logFormat) is not text or json") }
         let secret = environment["ORGANA_INTERNAL_SECRET"] ?? ""
         let configuration = ServiceConfiguration(
             host: host, port: port, storeRoot: URL(fileURLWithPath: root ?? "/nonexistent"), secret: secret)
@@ -43,7 +47,9 @@ struct CommonServiceOptions: ParsableArguments {
     }
 
     func logger(_ name: String) -> Logger {
-        var logger = Logger(label: "organa.\(name)")
+        var logger =
+            logFormat == "json"
+            ? Logger(label: "organa.\(name)") { JSONLogHandler(label: $0) } : Logger(label: "organa.\(name)")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         return logger
     }

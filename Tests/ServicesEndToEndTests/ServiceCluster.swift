@@ -123,7 +123,7 @@ final class ServiceCluster: @unchecked Sendable {
 
     /// Starts (or restarts, on its old port) one service.
     func start(_ name: String) throws {
-        var arguments = [name, "--port", String(services[name]?.port ?? 0)]
+        var arguments = [name, "--port", String(services[name]?.port ?? 0), "--log-format", "json"]
         switch name {
         case "image": arguments += ["--catalog", Self.catalog]
         case "gateway":
@@ -143,6 +143,14 @@ final class ServiceCluster: @unchecked Sendable {
 
     func stop() {
         for service in services.values { service.stop() }
+    }
+
+    /// The JSON log lines (`--log-format json`) a service wrote so far.
+    func logLines(_ name: String) throws -> [[String: String]] {
+        let text = try String(contentsOf: folder.appendingPathComponent("\(name).log"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap {
+            try? JSONDecoder().decode([String: String].self, from: Data($0.utf8))
+        }
     }
 
     var gateway: URL { services["gateway"]!.url }

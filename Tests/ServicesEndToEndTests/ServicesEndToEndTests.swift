@@ -134,6 +134,13 @@ extension EndToEnd {
             #expect(keys.count == Set(keys).count, "an artifact was announced twice")
             #expect(events.map(\.sequence) == Array(1...events.count))
             try await Reference.expectIdentical(cluster, job: job.id)
+            // Structured logs: the job id follows the job into every service's JSON log lines.
+            let gatewayLog = try cluster.logLines("gateway")
+            #expect(gatewayLog.contains { $0["job_id"] == job.id && $0["message"] == "job is done" })
+            for stage in ["image", "post", "mesh"] {
+                let lines = try cluster.logLines(stage)
+                #expect(lines.contains { $0["job_id"] == job.id && $0["message"] == "task done" }, "\(stage)")
+            }
         }
     }
 }
