@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
 
 /// Settings every target shares: Swift 6 language mode plus the upcoming features the house style asks for.
@@ -7,10 +7,15 @@ let sharedSwiftSettings: [SwiftSetting] = [
 ]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 
 let package = Package(
     name: "Organa",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "organa", targets: ["organa"]),
         .library(name: "NiftiIO", targets: ["NiftiIO"]),
@@ -20,7 +25,12 @@ let package = Package(
         .library(name: "PostProcessing", targets: ["PostProcessing"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // L0
@@ -60,13 +70,49 @@ let package = Package(
         // Seeded mutation fuzzer for the checkpoint unpickler (a long run; the test suite runs a short one).
         .executableTarget(
             name: "nnunet-pickle-fuzz", dependencies: ["NNUNetRuntime"], swiftSettings: sharedSwiftSettings),
+        // L4: what every service shares (HTTP-free contracts; stores, signing, configuration, HTTP plumbing).
+        .target(name: "ServiceContracts", swiftSettings: sharedSwiftSettings),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "ServiceSupport",
+            dependencies: ["ServiceContracts", "CCrypto", hummingbird, httpTypes, grdb, logging],
+            swiftSettings: sharedSwiftSettings),
+        // L5: one app per service (routes and handlers).
+        .target(
+            name: "GatewayApp",
+            dependencies: [
+                "ServiceContracts", "ServiceSupport", "Segmentation", "NiftiIO", hummingbird, httpTypes,
+                serviceLifecycle,
+                logging,
+            ],
+            swiftSettings: sharedSwiftSettings),
+        .target(
+            name: "ImageServiceApp",
+            dependencies: [
+                "ServiceContracts", "ServiceSupport", "Segmentation", "NiftiIO", "VolumeCore", hummingbird, logging,
+            ],
+            swiftSettings: sharedSwiftSettings),
+        .target(
+            name: "PostServiceApp",
+            dependencies: [
+                "ServiceContracts", "ServiceSupport", "PostProcessing", "NiftiIO", "VolumeCore", hummingbird, logging,
+            ],
+            swiftSettings: sharedSwiftSettings),
+        .target(
+            name: "MeshServiceApp",
+            dependencies: [
+                "ServiceContracts", "ServiceSupport", "Meshing", "Segmentation", "NiftiIO", "VolumeCore", hummingbird,
+                logging,
+            ],
+            swiftSettings: sharedSwiftSettings),
         // L6
         .executableTarget(
             name: "organa",
             dependencies: [
                 "NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", "NNLayers",
-                "NNUNetRuntime", "Segmentation",
-                argumentParser,
+                "NNUNetRuntime", "Segmentation", "ServiceContracts", "ServiceSupport", "GatewayApp", "ImageServiceApp",
+                "PostServiceApp", "MeshServiceApp",
+                argumentParser, hummingbird, logging,
             ],
             swiftSettings: sharedSwiftSettings
         ),
@@ -129,6 +175,16 @@ let package = Package(
         .testTarget(
             name: "SegmentationTests",
             dependencies: ["Segmentation", "Phantom", "NiftiIO", "OrganaTestSupport"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ServiceSupportTests",
+            dependencies: ["ServiceSupport", "ServiceContracts", "OrganaTestSupport"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ServicesEndToEndTests",
+            dependencies: ["organa", "ServiceContracts", "ServiceSupport", "NiftiIO", "OrganaTestSupport"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

@@ -17,11 +17,17 @@ declare -A allowed=(
   [NNLayers]="ArrayCore COpenBLAS CNNKernels"
   [NNUNetRuntime]="ArrayCore VolumeCore LabelOps NNLayers CNNKernels CZlib"
   [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO Meshing"
-  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation"
+  [ServiceContracts]=""
+  [ServiceSupport]="ServiceContracts CCrypto"
+  [GatewayApp]="ServiceContracts ServiceSupport Segmentation NiftiIO"
+  [ImageServiceApp]="ServiceContracts ServiceSupport Segmentation NiftiIO VolumeCore"
+  [PostServiceApp]="ServiceContracts ServiceSupport PostProcessing NiftiIO VolumeCore"
+  [MeshServiceApp]="ServiceContracts ServiceSupport Meshing Segmentation NiftiIO VolumeCore"
+  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation ServiceContracts ServiceSupport GatewayApp ImageServiceApp PostServiceApp MeshServiceApp"
   [nnunet-pickle-fuzz]="NNUNetRuntime"
 )
 domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation"
-organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation OrganaTestSupport CZlib CDeflate COpenBLAS CNNKernels organa"
+organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation OrganaTestSupport CZlib CDeflate COpenBLAS CNNKernels CCrypto ServiceContracts ServiceSupport GatewayApp ImageServiceApp PostServiceApp MeshServiceApp organa"
 status=0
 for target in "${!allowed[@]}"; do
   [ -d "Sources/$target" ] || continue
@@ -34,6 +40,10 @@ for target in "${!allowed[@]}"; do
       echo "layer violation: domain target $target imports $module ($file)"; status=1
     fi
   done < <(grep -rnE '^\s*(@testable |public |package |internal )*import ' "Sources/$target" --include='*.swift' || true)
+  # ServiceContracts is HTTP-free: plain Codable types any client can share.
+  if [[ "$target" == ServiceContracts ]] && grep -rnE '^\s*(public )?import +(Hummingbird|NIO|HTTPTypes|GRDB)' "Sources/$target"; then
+    echo "layer violation: ServiceContracts imports an HTTP or storage framework"; status=1
+  fi
   if [[ " $domain " == *" $target "* ]]; then
     if grep -rnE '\bprint\(|ProcessInfo\.processInfo\.environment|getenv\(' "Sources/$target" --include='*.swift'; then
       echo "layer violation: domain target $target prints or reads the environment"; status=1

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages Organa builds against (libdeflate, zlib, OpenBLAS, pkg-config), if missing.
+# Install the Debian packages Organa builds against (libdeflate, zlib, OpenBLAS, SQLite, libcrypto, pkg-config),
+# if missing.
 # Idempotent and quiet when everything is present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -7,6 +8,9 @@ missing=()
 pkg-config --exists libdeflate 2>/dev/null || missing+=(libdeflate-dev)
 pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
 pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev)
+pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
+pkg-config --exists libcrypto 2>/dev/null || missing+=(libssl-dev)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -20,8 +20,9 @@ public enum SegmentationEvent: Sendable {
     case progress(model: String, done: Int, total: Int)
     /// A stage ended after `seconds`.
     case finished(stage: String, seconds: Double)
-    /// The preview's label map is ready (canonical values, original grid).
-    case previewReady
+    /// The preview's label map (canonical values, original grid), handed over the moment it exists so that a
+    /// service can store and mesh it while the full models still run.
+    case previewReady(Volume<UInt8>)
     /// A structure's mask is final (from the full models).
     case maskReady(Structure)
 }
@@ -92,7 +93,7 @@ public struct SegmentationJob: Sendable {
                         "the preview found no kidney: models meant for the kidney box ran on the whole image")
                 }
             }
-            events(.previewReady)
+            if let labels = state.preview { events(.previewReady(labels)) }
         }
         for group in plan.groups {
             try state.timed(group.name) { (state) throws(SegmentationError) in

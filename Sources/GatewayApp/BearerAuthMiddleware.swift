@@ -1,0 +1,33 @@
+import Foundation
+public import Hummingbird
+import ServiceSupport
+
+/// Requires `Authorization: Bearer <key>` with one of the configured API keys (compared in constant time).
+public struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let keys: [[UInt8]]
+
+    public init(keys: [String]) { self.keys = keys.map { Array($0.utf8) } }
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let header = request.headers[.authorization] else {
+            throw ServiceError(.unauthorized, "missing bearer token (Authorization: Bearer <API key>)")
+        }
+        guard header.hasPrefix("Bearer ") else {
+            throw ServiceError(.unauthorized, "the Authorization header is not a bearer token")
+        }
+        let given = Array(header.dropFirst("Bearer ".count).utf8)
+        var matched = false
+        for key in keys where Self.equal(key, given) { matched = true }
+        guard matched else { throw ServiceError(.unauthorized, "invalid bearer token") }
+        return try await next(request, context)
+    }
+
+    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}

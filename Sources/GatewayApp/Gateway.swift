@@ -1,0 +1,275 @@
+// The gateway: the public API (`/v1`, bearer token), job records, CT uploads streamed to storage, SSE, and
+// the driver that walks jobs through the stage services.
+public import Foundation
+import HTTPTypes
+public import Hummingbird
+public import Logging
+import NiftiIO
+import Segmentation
+import ServiceContracts
+import ServiceLifecycle
+public import ServiceSupport
+
+public struct Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let store: JobStore
+    public let objects: ObjectStore
+    let catalog: ModelCatalog
+    let driver: JobDriver
+    let metrics = GatewayMetrics()
+
+    /// Opens the stores and the catalog; fails listing every configuration problem.
+    public init(configuration: GatewayConfiguration, logger: Logger) throws {
+        let problems = configuration.problems
+        if !problems.isEmpty { throw ServiceError(.configuration, problems.joined(separator: "; ")) }
+        self.configuration = configuration
+        store = try JobStore(path: configuration.databasePath)
+        objects = try ObjectStore(root: configuration.service.storeRoot)
+        catalog = try ModelCatalog.load(configuration.catalogPath)
+        driver = JobDriver(configuration: configuration, store: store, logger: logger, metrics: metrics)
+    }
+
+    /// Drives on every unfinished job (call once at start-up).
+    public func resumeUnfinishedJobs() async throws { try await driver.resume() }
+
+    public func router() -> Router<ServiceRequestContext> {
+        let router = Router(context: ServiceRequestContext.self)
+        router.addMiddleware {
+            JSONErrorMiddleware()
+            LogRequestsMiddleware(.info)
+        }
+        ServiceHost.addProbes(to: router, readiness: Readiness(ready: true))
+        router.get("/metrics") { _, _ -> Response in
+            let text = try metrics.render(store: store, activeJobs: await driver.activeCount)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        let api = router.group("v1").add(middleware: BearerAuthMiddleware(keys: configuration.apiKeys))
+        api.get("models") { _, _ in try JSONResponse.make(models()) }
+        api.post("jobs") { request, context in try await submit(request, context: context) }
+        api.get("jobs/:id") { _, context in try JSONResponse.make(try job(context)) }
+        api.delete("jobs/:id") { _, context -> Response in
+            let id = try job(context).id
+            await driver.cancel(id)
+            _ = try store.delete(id)
+            try objects.removeAll(under: "jobs/\(id)")
+            return Response(status: .noContent)
+        }
+        api.get("jobs/:id/events") { request, context in try events(request, context: context) }
+        api.get("jobs/:id/artifacts/**") { request, context in try await artifact(request, context: context) }
+        return router
+    }
+
+    func job(_ context: some RequestContext) throws -> JobResource {
+        let id = try context.parameters.require("id")
+        guard Self.isJobID(id), let job = try store.job(id) else { throw ServiceError(.notFound, "no job \(id)") }
+        return job
+    }
+
+    static func isJobID(_ id: String) -> Bool { UUID(uuidString: id) != nil }
+
+    func models() -> [ModelDescription] {
+        let selector = ModelSelector(catalog: catalog)
+        return catalog.models.map { entry in
+            ModelDescription(
+                id: entry.id, family: entry.family, version: entry.version, role: entry.role.rawValue,
+                structures: entry.structures.map(\.rawValue), available: selector.isAvailable(entry))
+        }
+    }
+
+    /// `POST /v1/jobs`: options from the query, the CT as the raw body, streamed to storage.
+    func submit(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+        let options = try Self.options(request.uri.queryParameters)
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maximumUploadBytes {
+            throw ServiceError(
+                .payloadTooLarge, "the upload is \(length) bytes; the limit is \(configuration.maximumUploadBytes)")
+        }
+        let id = UUID().uuidString.lowercased()
+        let key = try await storeUpload(request.body, jobID: id)
+        do {
+            try plan(key: key, options: options)
+        } catch {
+            try? objects.removeAll(under: "jobs/\(id)")
+            throw error
+        }
+        let job = try store.create(id: id, options: options)
+        context.logger.info("job created", metadata: ["job_id": "\(id)"])
+        await driver.start(id)
+        var response = try JSONResponse.make(job, status: .created)
+        response.headers[.location] = "/v1/jobs/\(id)"
+        return response
+    }
+
+    /// Streams the body to `jobs/{id}/input/ct.nii(.gz)` (atomic), never holding more than one chunk.
+    func storeUpload(_ body: RequestBody, jobID: String) async throws -> String {
+        var pending: PendingObject?
+        var bytes = 0
+        do {
+            for try await chunk in body {
+                if pending == nil {
+                    let gzip =
+                        chunk.readableBytes >= 2 && chunk.getInteger(at: chunk.readerIndex, as: UInt16.self) == 0x1F8B
+                    pending = try objects.beginWrite("jobs/\(jobID)/input/ct.nii" + (gzip ? ".gz" : ""))
+                }
+                bytes += chunk.readableBytes
+                if bytes > configuration.maximumUploadBytes {
+                    throw ServiceError(
+                        .payloadTooLarge, "the upload exceeds the limit of \(configuration.maximumUploadBytes) bytes")
+                }
+                try pending!.handle.write(contentsOf: chunk.readableBytesView)
+            }
+            guard let pending else { throw ServiceError(.badRequest, "the upload is empty: send the CT as the body") }
+            try pending.commit()
+            metrics.recordUpload(bytes: bytes)
+            return pending.key
+        } catch {
+            pending?.abort()
+            try? objects.removeAll(under: "jobs/\(jobID)")
+            throw error
+        }
+    }
+
+    /// Plans the job from the stored CT's header: a bad file or an impossible request fails here, with 4xx.
+    func plan(key: String, options: JobOptions) throws {
+        let header: NiftiHeader
+        let image: ImageInfo
+        do {
+            header = try NiftiReader.readHeader(try objects.url(for: key).path)
+            image = ImageInfo(size: try header.gridSize(), geometry: try header.geometry())
+        } catch {
+            let reason = "\(error)".replacingOccurrences(of: objects.root.path + "/", with: "")
+            throw ServiceError(.badRequest, "the upload is not a readable NIfTI image: \(reason)")
+        }
+        do {
+            _ = try JobPlanner(catalog: catalog).plan(
+                try Self.segmentationRequest(options), image: image,
+                options: PlanningOptions(mirroring: options.mirroring, tileStep: options.tileStep))
+        } catch let error as SegmentationError {
+            throw ServiceError(.unprocessable, error.message, underlying: error)
+        }
+    }
+
+    static func segmentationRequest(_ options: JobOptions) throws -> SegmentationRequest {
+        SegmentationRequest(
+            structures: options.structures.compactMap(Structure.init(name:)), pins: options.pins,
+            preview: options.preview)
+    }
+
+    /// Options from query parameters: `structures=kidney,tumor`, `pin=ureter=1` (repeatable), `preview`,
+    /// `mirroring`, `tileStep`, `segmentOnly`.
+    static func options(_ query: Parameters) throws -> JobOptions {
+        var options = JobOptions()
+        let known = Set(["structures", "pin", "preview", "mirroring", "tileStep", "segmentOnly"])
+        if let unknown = query.first(where: { !known.contains(String($0.key)) }) {
+            throw ServiceError(
+                .badRequest, "unknown option '\(unknown.key)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        for name in (query.get("structures") ?? "").split(separator: ",") {
+            let name = name.trimmingCharacters(in: .whitespaces)
+            guard Structure(name: name) != nil else {
+                let all = Structure.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ServiceError(.badRequest, "unknown structure '\(name)' (known: \(all))")
+            }
+            options.structures.append(name)
+        }
+        for pin in query.getAll("pin") {
+            let parts = pin.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, let version = Int(parts[1]) else {
+                throw ServiceError(.badRequest, "pin '\(pin)' is not FAMILY=VERSION (e.g. ureter=1)")
+            }
+            options.pins[parts[0]] = version
+        }
+        options.preview = try flag(query, "preview") ?? false
+        options.mirroring = try flag(query, "mirroring") ?? true
+        options.segmentOnly = try flag(query, "segmentOnly") ?? false
+        if let step = query.get("tileStep") {
+            guard let value = Double(step), value > 0, value <= 1 else {
+                throw ServiceError(.badRequest, "tileStep '\(step)' must be a number in (0, 1]")
+            }
+            options.tileStep = value
+        }
+        return options
+    }
+
+    static func flag(_ query: Parameters, _ name: String) throws -> Bool? {
+        guard let text = query.get(name) else { return nil }
+        switch text.lowercased() {
+        case "", "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ServiceError(.badRequest, "\(name)='\(text)' is not true or false")
+        }
+    }
+
+    /// `GET /v1/jobs/{id}/events`: Server-Sent Events from the job's log, after `Last-Event-ID` (or `?after=`),
+    /// until the job is done or failed.
+    func events(_ request: Request, context: ServiceRequestContext) throws -> Response {
+        let id = try job(context).id
+        let header = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("after")
+        var after = 0
+        if let header {
+            guard let value = Int(header), value >= 0 else {
+                throw ServiceError(.badRequest, "Last-Event-ID '\(header)' is not a sequence number")
+            }
+            after = value
+        }
+        let store = store
+        let first = after
+        let interval = configuration.pollInterval
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                // A graceful shutdown (SIGTERM) ends open streams; clients resume with Last-Event-ID.
+                let stopping = Readiness(ready: false)
+                try await withGracefulShutdownHandler {
+                    try await Self.stream(
+                        id, after: first, store: store, interval: interval, stopping: stopping, to: &writer)
+                } onGracefulShutdown: {
+                    stopping.isReady = true
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    static func stream(
+        _ id: String, after first: Int, store: JobStore, interval: Double, stopping: Readiness,
+        to writer: inout any ResponseBodyWriter
+    ) async throws {
+        var last = first
+        var sinceWrite = 0.0
+        try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+        while !Task.isCancelled {
+            let state = try store.job(id)?.state
+            for event in try store.events(id, after: last) {
+                let data = String(decoding: try JobStore.encode(event), as: UTF8.self)
+                try await writer.write(
+                    ByteBuffer(string: "id: \(event.sequence)\nevent: \(event.type)\ndata: \(data)\n\n"))
+                last = event.sequence
+                sinceWrite = 0
+            }
+            guard let state, !state.isTerminal else { break }
+            if sinceWrite > 15 {
+                try await writer.write(ByteBuffer(string: ": ping\n\n"))
+                sinceWrite = 0
+            }
+            try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+            sinceWrite += interval
+        }
+    }
+
+    /// `GET /v1/jobs/{id}/artifacts/{path}`: a stored object of the job, streamed from storage.
+    func artifact(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+        let id = try job(context).id
+        let path = context.parameters.getCatchAll().joined(separator: "/")
+        let key = "jobs/\(id)/\(path)"
+        try ObjectStore.validate(key)
+        guard !path.hasPrefix("input/"), try objects.exists(key) else {
+            throw ServiceError(.notFound, "job \(id) has no artifact '\(path)'")
+        }
+        let type =
+            path.hasSuffix(".json") ? "application/json" : path.hasSuffix(".obj") ? "text/plain" : "application/gzip"
+        let body = try await FileIO().loadFile(path: try objects.url(for: key).path, context: context)
+        return Response(status: .ok, headers: [.contentType: type], body: body)
+    }
+}

@@ -1,0 +1,67 @@
+public import Foundation
+public import ServiceSupport
+
+/// A stage service the gateway drives through the mask-step contract.
+public struct StepEndpoint: Sendable, Hashable {
+    /// Stage name (`image`, `post`, `mesh`, or a configured step's name); keys of its task ids and cursors.
+    public var name: String
+    public var url: URL
+
+    public init(name: String, url: URL) {
+        self.name = name
+        self.url = url
+    }
+}
+
+/// The gateway's settings (built by the executable from flags and environment).
+public struct GatewayConfiguration: Sendable {
+    public var service: ServiceConfiguration
+    /// SQLite job store.
+    public var databasePath: String
+    /// Bearer tokens accepted on `/v1`.
+    public var apiKeys: [String]
+    public var image: URL
+    public var post: URL
+    public var mesh: URL
+    /// Extra mask steps (any language) run after post-processing, beside meshing, on the corrected label map.
+    public var maskSteps: [StepEndpoint]
+    /// The model catalog: requests are planned (and refused) at upload, before any stage runs.
+    public var catalogPath: String
+    /// Uploads larger than this are refused with 413 (the body is streamed to storage, never held).
+    public var maximumUploadBytes: Int
+    /// How often the gateway reads a running task's status, in seconds.
+    public var pollInterval: Double
+
+    public init(
+        service: ServiceConfiguration, databasePath: String, apiKeys: [String], image: URL, post: URL, mesh: URL,
+        maskSteps: [StepEndpoint] = [], catalogPath: String, maximumUploadBytes: Int = 2 << 30,
+        pollInterval: Double = 0.1
+    ) {
+        self.service = service
+        self.databasePath = databasePath
+        self.apiKeys = apiKeys
+        self.image = image
+        self.post = post
+        self.mesh = mesh
+        self.maskSteps = maskSteps
+        self.catalogPath = catalogPath
+        self.maximumUploadBytes = maximumUploadBytes
+        self.pollInterval = pollInterval
+    }
+
+    /// Every problem, listed together.
+    public var problems: [String] {
+        var problems = service.problems
+        if apiKeys.isEmpty { problems.append("no API key: set ORGANA_API_KEYS or --api-key") }
+        if apiKeys.contains(where: { $0.utf8.count < 16 }) { problems.append("API keys must have at least 16 bytes") }
+        if maximumUploadBytes <= 0 { problems.append("the upload limit must be positive") }
+        if !FileManager.default.fileExists(atPath: catalogPath) {
+            problems.append("no model catalog at \(catalogPath)")
+        }
+        let names = ["image", "post", "mesh"] + maskSteps.map(\.name)
+        if Set(names).count != names.count {
+            problems.append("mask step names must be unique (and not image/post/mesh)")
+        }
+        return problems
+    }
+}

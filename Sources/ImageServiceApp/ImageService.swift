@@ -1,0 +1,199 @@
+// The image service: the one stage that reads the CT. A task (mask-step contract, input `ct`) plans the job
+// from the CT's header, admits it only within the memory budget, reads the CT once, runs the one-read
+// segmentation job and writes the label map, the fat-candidate mask, the preview and one cropped mask per
+// structure under `outputPrefix`; each becomes an `artifact` event once it is stored.
+public import Foundation
+public import Hummingbird
+public import Logging
+import NiftiIO
+public import Segmentation
+public import ServiceContracts
+public import ServiceSupport
+import VolumeCore
+
+/// What the image service needs beyond every service's settings.
+public struct ImageServiceConfiguration: Sendable {
+    public var service: ServiceConfiguration
+    /// The model catalog (JSON); model folders resolve against its folder.
+    public var catalogPath: String
+    /// Jobs whose planned peak memory would take the service's total over this are refused (503, retried).
+    public var memoryBudgetBytes: Int
+
+    public init(service: ServiceConfiguration, catalogPath: String, memoryBudgetBytes: Int = 8 << 30) {
+        self.service = service
+        self.catalogPath = catalogPath
+        self.memoryBudgetBytes = memoryBudgetBytes
+    }
+}
+
+/// Memory the running jobs have reserved (their planned peaks), against the budget.
+final class MemoryBudget: @unchecked Sendable {
+    let limit: Int
+    private let lock = NSLock()
+    private var reserved = 0
+
+    var inUse: Int { lock.withLock { reserved } }
+
+    init(limit: Int) { self.limit = limit }
+
+    func reserve(_ bytes: Int) throws(ServiceError) {
+        let granted = lock.withLock {
+            guard reserved == 0 || reserved + bytes <= limit else { return false }
+            reserved += bytes
+            return true
+        }
+        guard granted else {
+            throw ServiceError(
+                .unavailable, "memory budget: \(bytes) bytes planned, \(limit - inUse) of \(limit) free; retry later")
+        }
+    }
+
+    func release(_ bytes: Int) { lock.withLock { reserved -= bytes } }
+}
+
+/// An error raised inside an event callback, rethrown after the job returns.
+final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (any Error)?
+
+    var error: (any Error)? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
+
+public struct ImageService: Sendable {
+    public let configuration: ImageServiceConfiguration
+    public let catalog: ModelCatalog
+    public let store: ObjectStore
+    let budget: MemoryBudget
+
+    /// Loads and checks the catalog and every model folder's availability (before serving).
+    public init(configuration: ImageServiceConfiguration) throws {
+        try configuration.service.validate()
+        self.configuration = configuration
+        catalog = try ModelCatalog.load(configuration.catalogPath)
+        store = try ObjectStore(root: configuration.service.storeRoot)
+        budget = MemoryBudget(limit: configuration.memoryBudgetBytes)
+    }
+
+    /// The router: probes, and the task routes behind the gateway's signature.
+    public func router(logger: Logger) -> Router<ServiceRequestContext> {
+        let router = Router(context: ServiceRequestContext.self)
+        router.addMiddleware {
+            JSONErrorMiddleware()
+            JobIDLoggingMiddleware()
+            LogRequestsMiddleware(.debug)
+        }
+        ServiceHost.addProbes(to: router, readiness: Readiness(ready: true))
+        router.get("/metrics") { _, _ -> Response in
+            let text = [
+                "# HELP organa_memory_budget_bytes The image service's memory budget.",
+                "# TYPE organa_memory_budget_bytes gauge", "organa_memory_budget_bytes \(budget.limit)",
+                "# HELP organa_memory_in_use_bytes Planned peak memory of the jobs running now.",
+                "# TYPE organa_memory_in_use_bytes gauge", "organa_memory_in_use_bytes \(budget.inUse)",
+            ].joined(separator: "\n")
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+        }
+        let board = TaskBoard(admit: { request throws(ServiceError) in try self.admit(request) }) { request, emit in
+            try self.run(request, emit: emit)
+        }
+        let group = router.group("internal/v1").add(
+            middleware: SignatureMiddleware(signer: RequestSigner(secret: configuration.service.secret)))
+        board.addRoutes(to: group, store: store)
+        return router
+    }
+
+    /// Plans from the header and reserves the planned peak memory.
+    func admit(_ request: TaskRequest) throws(ServiceError) -> @Sendable () -> Void {
+        let plan = try plan(request)
+        try budget.reserve(plan.estimatedPeakBytes)
+        let bytes = plan.estimatedPeakBytes
+        return { [budget] in budget.release(bytes) }
+    }
+
+    func plan(_ request: TaskRequest) throws(ServiceError) -> JobPlan {
+        guard let key = request.inputs["ct"] else { throw ServiceError(.unprocessable, "the task has no input ct") }
+        let path = try store.url(for: key).path
+        do {
+            let header = try NiftiReader.readHeader(path)
+            let image = ImageInfo(size: try header.gridSize(), geometry: try header.geometry())
+            return try JobPlanner(catalog: catalog).plan(
+                try Self.segmentationRequest(request.options), image: image,
+                options: PlanningOptions(mirroring: request.options.mirroring, tileStep: request.options.tileStep))
+        } catch let error as ServiceError {
+            throw error
+        } catch {
+            throw ServiceError(.unprocessable, "cannot plan job \(request.jobID): \(error)", underlying: error)
+        }
+    }
+
+    /// The library's request from the API's options.
+    public static func segmentationRequest(_ options: JobOptions) throws(ServiceError) -> SegmentationRequest {
+        var structures: [Structure] = []
+        for name in options.structures {
+            guard let structure = Structure(name: name) else {
+                let known = Structure.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ServiceError(.unprocessable, "unknown structure '\(name)' (known: \(known))")
+            }
+            structures.append(structure)
+        }
+        return SegmentationRequest(structures: structures, pins: options.pins, preview: options.preview)
+    }
+
+    /// Reads the CT once, runs the job, stores its products.
+    func run(_ request: TaskRequest, emit: @escaping @Sendable (TaskEvent) -> Void) throws {
+        let plan = try plan(request)
+        let ct = try store.url(for: request.inputs["ct"]!).path
+        let image = try NiftiReader.read(ct)
+        let volume: Volume<Int16>
+        if case .int16(let v) = image.volume {
+            volume = v
+        } else {
+            volume = image.volume.converted(to: Double.self).map { Int16(clampingTruncating: $0.rounded()) }
+        }
+        emit(.progress("segmenting", done: 0, total: plan.models.count + (plan.preview == nil ? 0 : 1)))
+        let prefix = request.outputPrefix
+        let previewFailure = FailureBox()
+        let result = try SegmentationJob(plan: plan, catalog: catalog).run(volume) { event in
+            switch event {
+            case .progress(let model, let done, let total): emit(.progress(model, done: done, total: total))
+            case .previewReady(let labels):
+                // Stored and announced at once: the gateway meshes it while the full models run.
+                do {
+                    try write(labels, key: prefix + "preview_labels.nii.gz", kind: "preview", emit: emit)
+                } catch { previewFailure.error = error }
+            default: break
+            }
+        }
+        if let error = previewFailure.error { throw error }
+        try write(result.labels, key: prefix + "labels.nii.gz", kind: "labels", emit: emit)
+        try write(result.fatCandidate, key: prefix + "fat_candidate.nii.gz", kind: "fat-candidate", emit: emit)
+        for (structure, mask) in result.masks.sorted(by: { $0.key < $1.key }) {
+            try write(
+                mask.mask, key: prefix + "masks/\(structure.rawValue).nii.gz", kind: "mask",
+                structure: structure.rawValue, emit: emit)
+        }
+        try store.put(prefix + "segmentation.json", data: try JobStore.encode(Self.summary(plan, result)))
+    }
+
+    func write(
+        _ volume: Volume<UInt8>, key: String, kind: String, structure: String? = nil,
+        emit: @Sendable (TaskEvent) -> Void
+    ) throws {
+        let url = try store.url(for: key)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try NiftiWriter.write(volume, to: url.path)
+        emit(.artifact(Artifact(kind: kind, structure: structure, key: key)))
+    }
+
+    static func summary(_ plan: JobPlan, _ result: SegmentationResult) -> [String: [String]] {
+        [
+            "models": plan.models.map(\.entry.id) + (plan.preview.map { [$0.entry.id] } ?? []),
+            "notes": plan.notes, "warnings": result.warnings,
+            "structures": result.masks.keys.map(\.rawValue).sorted(),
+        ]
+    }
+}

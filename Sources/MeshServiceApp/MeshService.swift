@@ -1,0 +1,56 @@
+// The mesh service: masks only. A task takes a label map by key (`labels`: the corrected map) and writes one
+// OBJ per structure under `outputPrefix/meshes/`, each announced (an `artifact` event) the moment it is
+// stored, the same meshes `organa run` writes (same library call, same names, same options).
+public import Foundation
+public import Hummingbird
+public import Logging
+import Meshing
+import NiftiIO
+import Segmentation
+import ServiceContracts
+public import ServiceSupport
+import VolumeCore
+
+public struct MeshService: Sendable {
+    public let configuration: ServiceConfiguration
+    public let store: ObjectStore
+
+    public init(configuration: ServiceConfiguration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        store = try ObjectStore(root: configuration.storeRoot)
+    }
+
+    public func router(logger: Logger) -> Router<ServiceRequestContext> {
+        let router = Router(context: ServiceRequestContext.self)
+        router.addMiddleware {
+            JSONErrorMiddleware()
+            JobIDLoggingMiddleware()
+            LogRequestsMiddleware(.debug)
+        }
+        ServiceHost.addProbes(to: router, readiness: Readiness(ready: true))
+        let board = TaskBoard { request, emit in try self.run(request, emit: emit) }
+        let group = router.group("internal/v1").add(
+            middleware: SignatureMiddleware(signer: RequestSigner(secret: configuration.secret)))
+        board.addRoutes(to: group, store: store)
+        return router
+    }
+
+    func run(_ request: TaskRequest, emit: @escaping @Sendable (TaskEvent) -> Void) throws {
+        guard let labelsKey = request.inputs["labels"] else {
+            throw ServiceError(.unprocessable, "the task needs input labels")
+        }
+        let labels = try NiftiReader.read(try store.url(for: labelsKey).path).volume.converted(to: UInt8.self)
+        let names = Dictionary(uniqueKeysWithValues: Structure.allCases.map { (Int($0.labelValue), $0.rawValue) })
+        let folderKey = request.outputPrefix + "meshes"
+        let folder = try store.url(for: folderKey)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let writer = MeshFileWriter(directory: folder, format: .obj)
+        try LabelMapMesher.meshes(of: labels, names: names) { structure in
+            let url = try writer.write(structure)
+            emit(
+                .artifact(
+                    Artifact(kind: "mesh", structure: structure.name, key: folderKey + "/" + url.lastPathComponent)))
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+public import Logging
+import NIOCore
+import ServiceContracts
+
+/// Readiness of a service: false until its heavy resources are loaded.
+public final class Readiness: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ready: Bool
+
+    public init(ready: Bool = false) { self.ready = ready }
+
+    public var isReady: Bool {
+        get { lock.withLock { ready } }
+        set { lock.withLock { ready = newValue } }
+    }
+}
+
+public enum ServiceHost {
+    /// `/health` (the process answers) and `/ready` (503 until `readiness` says so).
+    public static func addProbes<Context: RequestContext>(to router: Router<Context>, readiness: Readiness) {
+        router.get("/health") { _, _ in try JSONResponse.make(["status": "ok"]) }
+        router.get("/ready") { _, _ in
+            guard readiness.isReady else { throw ServiceError(.unavailable, "not ready") }
+            return try JSONResponse.make(["status": "ready"])
+        }
+    }
+
+    /// Runs `router` on `configuration.host:port` until SIGTERM/SIGINT; `onRunning` gets the bound port.
+    public static func run(
+        router: Router<ServiceRequestContext>, name: String, configuration: ServiceConfiguration, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: name),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+        try await app.runService()
+    }
+}
+
+/// The request context of every service: the job id that follows a job across services is put in the logger.
+public struct ServiceRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    /// Large bodies are streamed, never collected; small JSON bodies are capped at 1 MiB.
+    public var maxUploadSize: Int { 1 << 20 }
+}
+
+/// Adds the request's job id (header `X-Organa-Job-Id`) to its logger metadata.
+public struct JobIDLoggingMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        if let job = request.headers[HTTPField.Name(InternalHeaders.jobID)!] {
+            context.logger[metadataKey: "job_id"] = "\(job)"
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,223 @@
+import ArgumentParser
+import Foundation
+import GatewayApp
+import ImageServiceApp
+import Logging
+import MeshServiceApp
+import PostServiceApp
+import ServiceSupport
+
+/// `organa serve <gateway|image|post|mesh|all>`: the job's stages as HTTP services (design.md §1).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway and the image, post-processing and mesh services (or all in one process).",
+        subcommands: [ServeGateway.self, ServeImage.self, ServePost.self, ServeMesh.self, ServeAll.self])
+}
+
+/// Settings every service takes. Secrets come from the environment by default (flags show in `ps`).
+struct CommonServiceOptions: ParsableArguments {
+    @Option(help: "Address to bind (loopback by default).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port (0: a free one, printed when listening).")
+    var port = 0
+
+    @Option(help: "Object store folder (default $ORGANA_STORE).")
+    var store: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    @Option(help: "Log format: text (key=value metadata) or json (one object per line, job_id a field).")
+    var logFormat = "text"
+
+    func configuration() throws -> ServiceConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        var problems: [String] = []
+        let root = store ?? environment["ORGANA_STORE"]
+        if root == nil { problems.append("no object store: set --store or ORGANA_STORE") }
+        if !["text", "json"].contains(logFormat) { problems.append("--log-format \(logFormat) is not text or json") }
+        let secret = environment["ORGANA_INTERNAL_SECRET"] ?? ""
+        let configuration = ServiceConfiguration(
+            host: host, port: port, storeRoot: URL(fileURLWithPath: root ?? "/nonexistent"), secret: secret)
+        problems += configuration.problems.map { $0 + " (ORGANA_INTERNAL_SECRET)" }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+        return configuration
+    }
+
+    func logger(_ name: String) -> Logger {
+        var logger =
+            logFormat == "json"
+            ? Logger(label: "organa.\(name)") { JSONLogHandler(label: $0) } : Logger(label: "organa.\(name)")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        return logger
+    }
+}
+
+/// Prints the bound address on stdout (scripts and tests read it).
+func announceListening(_ name: String, host: String) -> @Sendable (Int) async -> Void {
+    { port in
+        FileHandle.standardOutput.write(Data("organa \(name) listening on http://\(host):\(port)\n".utf8))
+    }
+}
+
+struct ServeImage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "image", abstract: "The image service.")
+    @OptionGroup var common: CommonServiceOptions
+    @Option(help: "Model catalog (JSON).") var catalog = "models/catalog.json"
+    @Option(help: "Memory budget in GiB for jobs running at once.") var memoryBudget = 8.0
+
+    func run() async throws {
+        let service = try ImageService(
+            configuration: .init(
+                service: try common.configuration(), catalogPath: catalog,
+                memoryBudgetBytes: Int(memoryBudget * 1_073_741_824)))
+        let logger = common.logger("image")
+        try await ServiceHost.run(
+            router: service.router(logger: logger), name: "organa-image", configuration: service.configuration.service,
+            logger: logger, onRunning: announceListening("image", host: common.host))
+    }
+}
+
+struct ServePost: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "post", abstract: "The post-processing service.")
+    @OptionGroup var common: CommonServiceOptions
+
+    func run() async throws {
+        let service = try PostService(configuration: try common.configuration())
+        let logger = common.logger("post")
+        try await ServiceHost.run(
+            router: service.router(logger: logger), name: "organa-post", configuration: service.configuration,
+            logger: logger, onRunning: announceListening("post", host: common.host))
+    }
+}
+
+struct ServeMesh: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mesh", abstract: "The mesh service.")
+    @OptionGroup var common: CommonServiceOptions
+
+    func run() async throws {
+        let service = try MeshService(configuration: try common.configuration())
+        let logger = common.logger("mesh")
+        try await ServiceHost.run(
+            router: service.router(logger: logger), name: "organa-mesh", configuration: service.configuration,
+            logger: logger, onRunning: announceListening("mesh", host: common.host))
+    }
+}
+
+/// Gateway settings beyond the common ones.
+struct GatewayOptions: ParsableArguments {
+    @Option(help: "SQLite job store (default: jobs.sqlite in the object store folder).") var database: String?
+    @Option(help: "Model catalog (JSON).") var catalog = "models/catalog.json"
+    @Option(help: "Largest accepted upload in bytes.") var maxUploadBytes = 2 << 30
+    @Option(help: "Extra mask step NAME=URL, run beside meshing (repeatable).") var maskStep: [String] = []
+
+    func configuration(
+        service: ServiceConfiguration, image: URL, post: URL, mesh: URL
+    ) throws -> GatewayConfiguration {
+        let keys = (ProcessInfo.processInfo.environment["ORGANA_API_KEYS"] ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        var steps: [StepEndpoint] = []
+        for text in maskStep {
+            let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let url = URL(string: parts[1]) else {
+                throw ValidationError("--mask-step \(text) is not NAME=URL")
+            }
+            steps.append(StepEndpoint(name: parts[0], url: url))
+        }
+        let configuration = GatewayConfiguration(
+            service: service, databasePath: database ?? service.storeRoot.appendingPathComponent("jobs.sqlite").path,
+            apiKeys: keys, image: image, post: post, mesh: mesh, maskSteps: steps, catalogPath: catalog,
+            maximumUploadBytes: maxUploadBytes)
+        let problems = configuration.problems
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+        return configuration
+    }
+}
+
+func runGateway(_ configuration: GatewayConfiguration, logger: Logger, host: String) async throws {
+    let gateway = try Gateway(configuration: configuration, logger: logger)
+    try await gateway.resumeUnfinishedJobs()
+    try await ServiceHost.run(
+        router: gateway.router(), name: "organa-gateway", configuration: configuration.service, logger: logger,
+        onRunning: announceListening("gateway", host: host))
+}
+
+struct ServeGateway: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway", abstract: "The public API: jobs, uploads, events, artifacts (bearer token on /v1).")
+    @OptionGroup var common: CommonServiceOptions
+    @OptionGroup var gateway: GatewayOptions
+    @Option(help: "Image service URL.") var imageURL: String
+    @Option(help: "Post-processing service URL.") var postURL: String
+    @Option(help: "Mesh service URL.") var meshURL: String
+
+    func run() async throws {
+        guard let image = URL(string: imageURL), let post = URL(string: postURL), let mesh = URL(string: meshURL)
+        else { throw ValidationError("service URLs must be URLs") }
+        let configuration = try gateway.configuration(
+            service: try common.configuration(), image: image, post: post, mesh: mesh)
+        try await runGateway(configuration, logger: common.logger("gateway"), host: common.host)
+    }
+}
+
+/// Every service in one process: the stage services on free loopback ports, the gateway on `--port`.
+struct ServeAll: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "all", abstract: "All services in one process.")
+    @OptionGroup var common: CommonServiceOptions
+    @OptionGroup var gateway: GatewayOptions
+    @Option(help: "Memory budget in GiB of the image service.") var memoryBudget = 8.0
+
+    func run() async throws {
+        let shared = try common.configuration()
+        let internalConfiguration = ServiceConfiguration(
+            host: "127.0.0.1", port: 0, storeRoot: shared.storeRoot, secret: shared.secret)
+        let image = try ImageService(
+            configuration: .init(
+                service: internalConfiguration, catalogPath: gateway.catalog,
+                memoryBudgetBytes: Int(memoryBudget * 1_073_741_824)))
+        let post = try PostService(configuration: internalConfiguration)
+        let mesh = try MeshService(configuration: internalConfiguration)
+        let ports = PortBook()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let common = common
+            for name in ["image", "post", "mesh"] {
+                group.addTask {
+                    let logger = common.logger(name)
+                    let router =
+                        switch name {
+                        case "image": image.router(logger: logger)
+                        case "post": post.router(logger: logger)
+                        default: mesh.router(logger: logger)
+                        }
+                    try await ServiceHost.run(
+                        router: router, name: "organa-\(name)", configuration: internalConfiguration, logger: logger
+                    ) { port in await ports.set(name, port) }
+                }
+            }
+            let urls = try await ports.wait(for: ["image", "post", "mesh"]).mapValues {
+                URL(string: "http://127.0.0.1:\($0)")!
+            }
+            let configuration = try gateway.configuration(
+                service: shared, image: urls["image"]!, post: urls["post"]!, mesh: urls["mesh"]!)
+            group.addTask {
+                try await runGateway(configuration, logger: common.logger("gateway"), host: common.host)
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// Ports of services started in this process, once they listen.
+actor PortBook {
+    private var ports: [String: Int] = [:]
+
+    func set(_ name: String, _ port: Int) { ports[name] = port }
+
+    func wait(for names: [String]) async throws -> [String: Int] {
+        while !names.allSatisfy({ ports[$0] != nil }) { try await Task.sleep(nanoseconds: 20_000_000) }
+        return ports
+    }
+}

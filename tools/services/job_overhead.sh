@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Per-job overhead of the services vs `organa run` on the same CT: wall time of `organa run` and of a job through
+# `organa serve all` (upload → SSE stream ends with done), alternating, REPEATS times each.
+# Usage: tools/services/job_overhead.sh [path/to/organa] [repeats]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+BIN=${1:-.build/debug/organa}
+REPEATS=${2:-3}
+WORK=$(mktemp -d)
+trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+"$BIN" phantom --size 128,128,60 --spacing 3,3,5 --seed 9002 --out "$WORK/ph" > /dev/null
+CT=$WORK/ph/ct.nii.gz
+export ORGANA_INTERNAL_SECRET=bench-secret-0123456789 ORGANA_API_KEYS=bench-key-0123456789 ORGANA_STORE=$WORK/store
+"$BIN" serve all --port 0 --catalog models/catalog.json --log-level warning > "$WORK/out" 2> "$WORK/err" &
+PID=$!
+for _ in $(seq 100); do grep -q "gateway listening" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/.*gateway listening on \(http[^ ]*\).*/\1/p' "$WORK/out")
+AUTH="Authorization: Bearer $ORGANA_API_KEYS"
+for i in $(seq "$REPEATS"); do
+  start=$(date +%s.%N)
+  "$BIN" run "$CT" --out "$WORK/run$i" --catalog models/catalog.json --structures kidney,tumor --no-mirroring \
+    > /dev/null 2>&1
+  run=$(echo "$(date +%s.%N) - $start" | bc)
+  start=$(date +%s.%N)
+  id=$(curl -s -H "$AUTH" -T "$CT" -X POST "$URL/v1/jobs?structures=kidney,tumor&mirroring=false" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  curl -s -N -H "$AUTH" "$URL/v1/jobs/$id/events" > "$WORK/events$i"
+  job=$(echo "$(date +%s.%N) - $start" | bc)
+  state=$(curl -s -H "$AUTH" "$URL/v1/jobs/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
+  echo "round $i: organa run ${run} s; service job ${job} s ($state); overhead $(echo "$job - $run" | bc) s"
+done
