@@ -79,13 +79,10 @@ public struct ImageService: Sendable {
 
     /// The router: probes, and the task routes behind the gateway's signature.
     public func router(logger: Logger) -> Router<ServiceRequestContext> {
-        let router = Router(context: ServiceRequestContext.self)
-        router.addMiddleware {
-            JSONErrorMiddleware()
-            JobIDLoggingMiddleware()
-            LogRequestsMiddleware(.debug)
+        let board = TaskBoard(admit: { request throws(ServiceError) in try self.admit(request) }) { request, emit in
+            try self.run(request, emit: emit)
         }
-        ServiceHost.addProbes(to: router, readiness: Readiness(ready: true))
+        let router = ServiceHost.stageRouter(board: board, secret: configuration.service.secret, store: store)
         router.get("/metrics") { _, _ -> Response in
             let text = [
                 "# HELP organa_memory_budget_bytes The image service's memory budget.",
@@ -97,12 +94,6 @@ public struct ImageService: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
         }
-        let board = TaskBoard(admit: { request throws(ServiceError) in try self.admit(request) }) { request, emit in
-            try self.run(request, emit: emit)
-        }
-        let group = router.group("internal/v1").add(
-            middleware: SignatureMiddleware(signer: RequestSigner(secret: configuration.service.secret)))
-        board.addRoutes(to: group, store: store)
         return router
     }
 

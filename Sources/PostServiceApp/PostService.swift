@@ -22,18 +22,9 @@ public struct PostService: Sendable {
     }
 
     public func router(logger: Logger) -> Router<ServiceRequestContext> {
-        let router = Router(context: ServiceRequestContext.self)
-        router.addMiddleware {
-            JSONErrorMiddleware()
-            JobIDLoggingMiddleware()
-            LogRequestsMiddleware(.debug)
-        }
-        ServiceHost.addProbes(to: router, readiness: Readiness(ready: true))
-        let board = TaskBoard { request, emit in try self.run(request, emit: emit) }
-        let group = router.group("internal/v1").add(
-            middleware: SignatureMiddleware(signer: RequestSigner(secret: configuration.secret)))
-        board.addRoutes(to: group, store: store)
-        return router
+        ServiceHost.stageRouter(
+            board: TaskBoard { request, emit in try self.run(request, emit: emit) }, secret: configuration.secret,
+            store: store)
     }
 
     /// The report written beside the post-processed masks.

@@ -19,6 +19,24 @@ public final class Readiness: @unchecked Sendable {
 }
 
 public enum ServiceHost {
+    /// A stage service's router: JSON errors, job-id logging and request logs, the probes, and `board`'s task
+    /// routes under `internal/v1` behind the gateway's signature (`secret`).
+    public static func stageRouter(
+        board: TaskBoard, secret: String, store: ObjectStore, readiness: Readiness = Readiness(ready: true)
+    ) -> Router<ServiceRequestContext> {
+        let router = Router(context: ServiceRequestContext.self)
+        router.addMiddleware {
+            JSONErrorMiddleware()
+            JobIDLoggingMiddleware()
+            LogRequestsMiddleware(.debug)
+        }
+        addProbes(to: router, readiness: readiness)
+        let group = router.group("internal/v1").add(
+            middleware: SignatureMiddleware(signer: RequestSigner(secret: secret)))
+        board.addRoutes(to: group, store: store)
+        return router
+    }
+
     /// `/health` (the process answers) and `/ready` (503 until `readiness` says so).
     public static func addProbes<Context: RequestContext>(to router: Router<Context>, readiness: Readiness) {
         router.get("/health") { _, _ in try JSONResponse.make(["status": "ok"]) }
