@@ -33,6 +33,24 @@ public enum BLAS {
         }
     }
 
+    /// `C_i[m×n] = A_i[m×k] · B_i[k×n]` for i < count (row-major, A_i = a + i·strideA, …), the products spread
+    /// over the `concurrentChunks` workers, each one single-threaded OpenBLAS call.
+    static func multiplyEach(
+        count: Int, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, strideA: Int, b: UnsafePointer<Float>,
+        strideB: Int, c: UnsafeMutablePointer<Float>, strideC: Int
+    ) {
+        _ = singleThreaded
+        let (sharedA, sharedB, sharedC) = (UncheckedSendable(a), UncheckedSendable(b), UncheckedSendable(c))
+        concurrentChunks(count: count) { items in
+            for i in items {
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                    sharedA.value + i * strideA, Int32(k), sharedB.value + i * strideB, Int32(n), 0,
+                    sharedC.value + i * strideC, Int32(n))
+            }
+        }
+    }
+
     /// OpenBLAS set to one thread, once per process.
     private static let singleThreaded: Void = openblas_set_num_threads(1)
 }

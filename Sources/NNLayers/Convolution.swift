@@ -1,4 +1,6 @@
-// Design: 2-D/3-D convolution (cross-correlation, as torch.nn.functional.conv3d) by im2col + SGEMM.
+// Design: 2-D/3-D convolution (cross-correlation, as torch.nn.functional.conv3d) by im2col + SGEMM, with two
+// faster paths for the common nnU-Net layer (3³, stride 1, padding 1): the direct kernel for few channels and
+// Winograd F(2³, 3³) above that (Winograd.swift).
 //
 // out[o, p] = bias[o] + Σ_r W[o, r] · col[r, p], with r = (c, kz, ky, kx) and p = (z, y, x) over output voxels;
 // `col` gathers the zero-padded input patch of every output voxel (im2col, Chellapilla et al. 2006). The GEMM is
@@ -6,7 +8,7 @@
 // (at most `columnBudget` floats) and the GEMM writes that block's columns of the output in place (ldc = all
 // output voxels). 1×1×1 stride-1 kernels skip im2col (the input already is `col`). Stride-1 "same" convs with
 // few channels (Cin·Cout ≤ `directChannelProduct`) use the direct kernel in CNNKernels instead, where im2col
-// would be memory-bound. im2col rows are filled on
+// would be memory-bound; wider ones of that shape take Winograd. im2col rows are filled on
 // all worker threads (`concurrentChunks`); the GEMM is split by columns across the same workers (`BLAS.multiply`).
 // Conventions: feature maps [C, D, H, W] / [C, H, W]; weights [Cout, Cin, kD, kH, kW] / [Cout, Cin, kH, kW];
 // zero padding per axis; dilation 1, groups 1. Output size floor((n + 2p − k)/s) + 1.
@@ -37,6 +39,8 @@ public struct Convolution: Sendable {
 
     /// Weights as [Cin][kD][kH][kW][Cout] for the direct kernel, when this layer qualifies for it.
     let directWeights: [Float]?
+    /// Winograd-transformed weights [64][Cout][Cin], when this layer takes that path (Winograd.swift).
+    let winogradWeights: [Float]?
 
     public init(
         weight: NDArray<Float>, bias: [Float]?, stride: [Int], padding: [Int], name: String = "conv"
@@ -71,6 +75,9 @@ public struct Convolution: Sendable {
         } else {
             directWeights = nil
         }
+        let winograd = Self.takesWinograd(
+            rank: rank, kernel: kernel, step: step, pad: pad, channelProduct: outputChannels * inputChannels)
+        winogradWeights = winograd ? Self.winogradFilters(weight) : nil
     }
 
     /// [Cout][Cin·k] → [Cin·k][Cout rounded up to a multiple of 8, zero-filled] (the direct kernel's blocks).
@@ -106,6 +113,11 @@ public struct Convolution: Sendable {
 
     /// Applies the convolution to a feature map.
     public func callAsFunction(_ input: NDArray<Float>) throws(NNLayersError) -> NDArray<Float> {
+        try applied(to: input, winogradBudget: Self.winogradBudget)
+    }
+
+    /// The convolution, with Winograd's block size settable (tests run several blocks on small inputs).
+    func applied(to input: NDArray<Float>, winogradBudget: Int) throws(NNLayersError) -> NDArray<Float> {
         let inGrid = try Grid(input, layer: name)
         let outGrid = try outputGrid(inGrid)
         var output = try makeMap(outGrid, layer: name)
@@ -120,6 +132,10 @@ public struct Convolution: Sendable {
                 input.elements.withUnsafeBufferPointer { x in
                     if let directWeights {
                         allocated = direct(x, inGrid, directWeights, into: out)
+                        return
+                    }
+                    if let winogradWeights {
+                        allocated = winograd(x, inGrid, winogradWeights, into: out, budget: winogradBudget)
                         return
                     }
                     if kernel == (1, 1, 1), step == (1, 1, 1), pad == (0, 0, 0) {
@@ -147,7 +163,8 @@ public struct Convolution: Sendable {
             }
         }
         guard allocated else {
-            throw NNLayersError(.sizeLimit, "\(name): no memory for the padded input planes of \(input.shape)")
+            throw NNLayersError(
+                .sizeLimit, "\(name): no memory for the convolution's scratch buffers (input \(input.shape))")
         }
         return output
     }
