@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "ArrayCore", targets: ["ArrayCore"]),
         .library(name: "LabelOps", targets: ["LabelOps"]),
         .library(name: "PostProcessing", targets: ["PostProcessing"]),
+        .library(name: "NNLayers", targets: ["NNLayers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),

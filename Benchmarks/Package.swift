@@ -33,6 +33,16 @@ let package = Package(
             path: "Benchmarks/NiftiIOBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "NNLayersBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ArrayCore", package: "Organa"),
+                .product(name: "NNLayers", package: "Organa"),
+            ],
+            path: "Benchmarks/NNLayersBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // Times Organa's reader/writer on a given file and prints JSON (driven by tools/bench/compare_nifti_read.py).
         .executableTarget(
             name: "nifti-compare",
