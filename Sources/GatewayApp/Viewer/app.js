@@ -102,6 +102,7 @@ function openJob(job) {
   current.chosen = job.options.structures;
   const chosen = current.chosen.length ? current.chosen : STRUCTURES.map((s) => s.name);
   for (const name of chosen) row(name);
+  updateSliceColors();
   showStage(job.state);
   sliceView.setVolumes(null, null);
   const mine = current;
@@ -193,7 +194,7 @@ function updateSliceColors() {
   sliceView.colors = new Map();
   for (const s of STRUCTURES) {
     const entry = current?.rows.get(s.name);
-    if (!entry || entry.visible) sliceView.colors.set(s.label, rgb(entry?.color || s.color).map((c) => c * 255));
+    if (entry?.visible) sliceView.colors.set(s.label, rgb(entry.color).map((c) => c * 255));
   }
   sliceView.draw();
 }
@@ -229,13 +230,19 @@ function row(name) {
   const entry = { name, color: known?.color || '#9a9a9a', opacity: 1, visible: true, mesh: 'none', volumeML: null };
   const tr = document.createElement('tr');
   tr.innerHTML = `<td><input type="checkbox" checked></td><td><input type="color" value="${entry.color}"></td>
-    <td>${name}</td><td class="mesh"></td><td class="volume"></td>
-    <td><input type="range" min="0" max="100" value="100"></td><td><button type="button">OBJ</button></td>`;
+    <td><button type="button" class="name" title="slices through ${name}">${name}</button></td><td class="mesh"></td><td class="volume"></td>
+    <td><input type="range" min="0" max="100" value="100"></td><td><button type="button" class="obj">OBJ</button></td>`;
   const [show, color, opacity] = tr.querySelectorAll('input');
   show.addEventListener('change', () => restyle(entry, { visible: show.checked }));
   color.addEventListener('input', () => restyle(entry, { color: color.value }));
   opacity.addEventListener('input', () => restyle(entry, { opacity: Number(opacity.value) / 100 }));
-  tr.querySelector('button').addEventListener('click', () => guarded(() => download(entry)));
+  tr.querySelector('button.name').addEventListener('click', () => {
+    const known = STRUCTURES.find((s) => s.name === name);
+    if (known) sliceView.centre(known.label);
+    sliceView.moved = true;
+    updateSliceControls();
+  });
+  tr.querySelector('button.obj').addEventListener('click', () => guarded(() => download(entry)));
   entry.tr = tr;
   current.rows.set(name, entry);
   $('#structure-table tbody').append(tr);
@@ -253,7 +260,7 @@ function refreshRow(name) {
   const entry = current.rows.get(name);
   entry.tr.querySelector('.mesh').textContent = { none: '…', preview: 'preview', final: 'full' }[entry.mesh];
   entry.tr.querySelector('.volume').textContent = entry.volumeML == null ? '' : `${entry.volumeML.toFixed(1)} mL`;
-  entry.tr.querySelector('button').disabled = entry.mesh === 'none';
+  entry.tr.querySelector('button.obj').disabled = entry.mesh === 'none';
   $('#download-all').disabled = ![...current.rows.values()].some((r) => r.mesh === 'final');
 }
 

@@ -118,7 +118,7 @@ export class MeshView {
     const hi = [0, 1, 2].map((a) => Math.max(...all.map((b) => b.hi[a]), all.length ? -Infinity : 100));
     this.target = lo.map((x, a) => (x + hi[a]) / 2);
     this.radius = Math.max(Math.hypot(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]) / 2, 1);
-    this.distance = this.radius * 2.6;
+    this.distance = this.radius * 2.2;
     this.yaw = 0;
     this.pitch = 0.15;
     this.redraw();

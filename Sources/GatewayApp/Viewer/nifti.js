@@ -1,5 +1,5 @@
-// nifti.js — reads a NIfTI-1 image (.nii or .nii.gz) in the browser for the slice view: gunzip with the
-// browser's DecompressionStream, the 348-byte header in either byte order, the voxels as a typed array in
+// nifti.js — reads a NIfTI-1 image (.nii or .nii.gz) in the browser for the slice view: gunzip (every member)
+// with the browser's DecompressionStream, the 348-byte header in either byte order, the voxels as a typed array in
 // file order (i fastest, then j, then k: the same [z][y][x] layout Organa uses). Only what display needs:
 // grid size, voxel spacing (mm) and the scaling slope/intercept. NIfTI-2 and 4-D images are refused with a
 // message that says so.
@@ -16,7 +16,42 @@ export async function readNifti(response) {
   return parseNifti(bytes);
 }
 
+/**
+ * Gunzips every member of a gzip file. DecompressionStream takes one member and fails on what follows, but
+ * Organa (like pigz) writes several (the NIfTI header, then the voxels), so each member's end is found by
+ * trying the next gzip signature (1f 8b 08) as its boundary; a last member is taken whole at the first try.
+ */
 async function gunzip(bytes) {
+  const parts = [];
+  for (let start = 0; start < bytes.length; ) {
+    const member = await gunzipMember(bytes, start);
+    parts.push(member.output);
+    start = member.end;
+  }
+  const joined = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return joined;
+}
+
+async function gunzipMember(bytes, start) {
+  try {
+    return { output: await inflate(bytes.subarray(start)), end: bytes.length };
+  } catch {
+    for (let end = start + 18; end + 3 <= bytes.length; end++) {
+      if (bytes[end] !== 0x1f || bytes[end + 1] !== 0x8b || bytes[end + 2] !== 8) continue;
+      try {
+        return { output: await inflate(bytes.subarray(start, end)), end };
+      } catch { /* a signature inside the compressed data: not the boundary */ }
+    }
+    throw new Error('the file is not valid gzip');
+  }
+}
+
+async function inflate(bytes) {
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }

@@ -21,41 +21,53 @@ export class SliceView {
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
-  /** The CT (and, when it matches the CT's grid, the label map); null clears. */
+  /**
+   * The CT (and, when it matches the CT's grid, the label map); null clears. Until the user moves a slider,
+   * each new label map puts the slices where they show the most of the coloured structures.
+   */
   setVolumes(ct, labels) {
-    const first = !this.ct && ct;
+    if (!ct) this.moved = false;
     this.ct = ct;
     this.labels = labels && ct && labels.size.every((n, a) => n === ct.size[a]) ? labels : null;
     this.mismatch = Boolean(labels && ct && !this.labels);
-    if (first || (labels && !this.centred)) this.centre();
+    if (ct && !this.moved) this.centre();
     this.draw();
   }
 
-  /** Puts each axis's slice through the centre of the labelled voxels (or of the grid). */
-  centre() {
+  /**
+   * Puts each axis's slice where it shows the most of `label` (of any coloured label when omitted; the middle
+   * of the grid when there is none).
+   */
+  centre(label) {
     if (!this.ct) return;
-    const [nx, ny] = this.ct.size;
-    const sum = [0, 0, 0];
-    let count = 0;
+    const size = this.ct.size, [nx, ny] = size;
+    const perSlice = size.map((n) => new Float64Array(n));
+    let found = 0;
     if (this.labels) {
       const data = this.labels.data;
       for (let n = 0; n < data.length; n++) {
-        if (!data[n]) continue;
-        sum[0] += n % nx;
-        sum[1] += Math.floor(n / nx) % ny;
-        sum[2] += Math.floor(n / (nx * ny));
-        count++;
+        if (label === undefined ? !this.colors.has(data[n]) : data[n] !== label) continue;
+        perSlice[0][n % nx]++;
+        perSlice[1][Math.floor(n / nx) % ny]++;
+        perSlice[2][Math.floor(n / (nx * ny))]++;
+        found++;
       }
-      this.centred = count > 0;
     }
     for (const [name, axis] of Object.entries(AXES)) {
-      this.index[name] = count ? Math.round(sum[axis.w] / count) : Math.floor(this.ct.size[axis.w] / 2);
+      const counts = perSlice[axis.w];
+      this.index[name] = found ? counts.indexOf(Math.max(...counts)) : Math.floor(size[axis.w] / 2);
     }
+    this.draw();
   }
 
   setAxis(axis) { this.axis = axis; this.draw(); }
 
-  setIndex(index) { this.index[this.axis] = index; this.draw(); }
+  /** Moves the current axis's slice (the user's choice: new label maps no longer move it). */
+  setIndex(index) {
+    this.index[this.axis] = index;
+    this.moved = true;
+    this.draw();
+  }
 
   /** Slices along the current axis. */
   get count() { return this.ct ? this.ct.size[AXES[this.axis].w] : 0; }
