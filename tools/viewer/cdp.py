@@ -137,8 +137,8 @@ def launch_chromium(profile, width, height):
     """Headless Chromium with software WebGL (SwiftShader), on a free DevTools port; returns (process, ws url)."""
     arguments = [
         find_chromium(), "--headless=new", "--no-sandbox", "--disable-gpu-sandbox", "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--no-first-run", "--no-default-browser-check",
-        "--disable-extensions", "--disable-background-networking", "--disable-component-update",
+        "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--disable-dev-shm-usage", "--no-first-run",
+        "--no-default-browser-check", "--disable-extensions", "--disable-background-networking", "--disable-component-update",
         "--disable-features=Translate,MediaRouter,OptimizationHints", "--force-device-scale-factor=1",
         f"--window-size={width},{height}", f"--user-data-dir={profile}", "--remote-debugging-port=0",
         "--remote-debugging-address=127.0.0.1", "about:blank",

@@ -161,6 +161,7 @@ def run(args, out, problems, figures):
         session = cdp.Session(websocket_url)
         for domain in ("Page", "Runtime", "Log"):
             session.call(f"{domain}.enable")
+        session.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False)
         downloads = os.path.join(out, "downloads")
         os.makedirs(downloads, exist_ok=True)
         session.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=downloads)
@@ -235,8 +236,7 @@ def run(args, out, problems, figures):
         click(session, "input[name=axis][value=axial]")
         orbit_and_zoom(session, out, mesh, figures, problems)
         if args.readme_png:
-            settle(session)
-            screenshot(session, args.readme_png)
+            readme_screenshot(session, args.readme_png)
 
         # 4. Downloads through the page's buttons.
         click(session, "#structure-table tbody tr:first-child button.obj")
@@ -295,6 +295,19 @@ def orbit_and_zoom(session, out, before, figures, problems):
     figures["meshPixelsOrbited"] = after
     check(problems, after != before, "orbit and zoom did not change the 3D view")
     check(problems, after["kidney"] >= MIN_MESH_PIXELS, "the kidney left the 3D view after orbit and zoom")
+
+
+def readme_screenshot(session, path):
+    """The page for the README: the camera reset, the kidney at 45 % opacity so that the tumour shows inside."""
+    kidney_opacity = "#structure-table tbody tr:first-child input[type=range]"
+    set_opacity = (
+        f"(v => {{ const i = document.querySelector({json.dumps(kidney_opacity)}); i.value = v;"
+        " i.dispatchEvent(new Event('input')); return true; })")
+    session.evaluate("document.querySelector('#mesh-canvas').dispatchEvent(new MouseEvent('dblclick')), true")
+    session.evaluate(f"{set_opacity}(45)")
+    settle(session)
+    screenshot(session, path)
+    session.evaluate(f"{set_opacity}(100)")
 
 
 def wait_for_files(folder, names, timeout, problems):
