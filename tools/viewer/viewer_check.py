@@ -10,7 +10,9 @@ user would, through the page's own controls:
   3. takes screenshots (the page, the 3D view, the slice view in each of the three orientations, the 3D view
      after an orbit drag and a zoom) and checks their pixels: the mesh colours (kidney, tumour) in the 3D view,
      grey CT plus the label colours blended at the page's overlay opacity in the slice views;
-  4. downloads one OBJ and then all of them through the page's buttons and checks the files.
+  4. downloads one OBJ and then all of them through the page's buttons and checks the files;
+  5. asks for the artery on the phantom's 5 mm slices and expects the 422 in plain words; uploads the phantom's
+     CT as a file (preview off) and waits for that job's full kidney mesh and slice view.
 Screenshots go to --out (default: a new temporary folder, printed). The result is one JSON object on stdout
 (`ok`, `problems`, the figures); the exit status is 1 when any check fails.
 
@@ -249,6 +251,8 @@ def run(args, out, problems, figures):
             if os.path.exists(path):
                 text = open(path).read()
                 check(problems, "\nv " in text and "\nf " in text, f"{name} downloaded is not an OBJ mesh")
+        refused_and_uploaded(session, os.path.join(folder, "store", "samples", "phantom.nii.gz"), args, figures,
+                             problems)
         figures["consoleErrors"] = console_errors(session)
         check(problems, not figures["consoleErrors"], f"page errors: {figures['consoleErrors']}")
         session.close()
@@ -297,6 +301,35 @@ def orbit_and_zoom(session, out, before, figures, problems):
     check(problems, after["kidney"] >= MIN_MESH_PIXELS, "the kidney left the 3D view after orbit and zoom")
 
 
+def refused_and_uploaded(session, ct, args, figures, problems):
+    """An impossible request (vessels on 5 mm slices) shown in words; then the same CT uploaded as a file."""
+    artery = "#structure-choice input[value=artery]"
+    click(session, artery)
+    session.evaluate("document.querySelector('#error').hidden = true")
+    click(session, "#run-phantom")
+    message = wait_for(
+        session, "!document.querySelector('#error').hidden && document.querySelector('#error').textContent", 30,
+        "the refusal of artery")
+    figures["impossibleRequestMessage"] = message
+    check(problems, message.startswith("This job cannot run: no model can give artery"), f"a 422 shown as: {message}")
+    click(session, artery)
+    click(session, "#preview")  # off: the upload's job runs without the preview
+    first = session.evaluate("window.organaViewer.jobID")
+    node = session.call("Runtime.evaluate", expression="document.querySelector('#file')")["result"]["objectId"]
+    session.call("DOM.setFileInputFiles", files=[ct], objectId=node)
+    click(session, "#run-upload")
+    wait_for(
+        session,
+        f"(() => {{ const v = window.organaViewer; return v.jobID !== {json.dumps(first)} && (v.state === 'failed'"
+        " || v.state === 'done' && v.meshes.kidney?.kind === 'final' && !!v.slice"
+        " && v.labels === 'post/labels_corrected.nii.gz'); })()",
+        args.timeout, "the uploaded CT's job")
+    upload = session.evaluate("JSON.parse(JSON.stringify(window.organaViewer))")
+    figures["upload"] = {k: upload[k] for k in ("state", "meshes", "previewShown", "volumes")}
+    check(problems, upload["state"] == "done", f"the uploaded CT's job ended {upload['state']}")
+    check(problems, not upload["previewShown"], "preview meshes shown with the preview off")
+
+
 def readme_screenshot(session, path):
     """The page for the README: the camera reset, the kidney at 45 % opacity so that the tumour shows inside."""
     kidney_opacity = "#structure-table tbody tr:first-child input[type=range]"
@@ -327,7 +360,7 @@ def console_errors(session):
             errors.append(params["exceptionDetails"].get("exception", {}).get("description", "exception"))
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
             text = params["entry"]["text"]
-            if "401" not in text:  # the wrong-key step's refused request, expected
+            if not any(f"status of {code}" in text for code in (401, 422)):  # the refusals the check asks for
                 errors.append(text)
     return errors
 

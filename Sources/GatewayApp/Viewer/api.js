@@ -27,7 +27,7 @@ export class ApiError extends Error {
     if (this.status === 401) return `The API key was not accepted${detail}`;
     if (this.status === 404) return `Not found${detail}`;
     if (this.status === 413) return `The file is too large for this gateway${detail}`;
-    if (this.status === 422) return `No model can do this job${detail}`;
+    if (this.status === 422) return `This job cannot run${detail}`;
     if (this.status === 400) return `The gateway refused the request${detail}`;
     if (this.status === 503) return `The gateway is busy; try again soon${detail}`;
     return `The gateway answered with an error (HTTP ${this.status})${detail}`;
@@ -110,6 +110,7 @@ export async function followEvents(id, onEvent, signal) {
     } catch (error) {
       if (error.name === 'AbortError') return;
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) throw error;
+      if (error instanceof SyntaxError) throw new Error(`an event the viewer cannot read (${error.message})`);
     }
     if (finished || signal?.aborted) return;
     await sleep(2000);
