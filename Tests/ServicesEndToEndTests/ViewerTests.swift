@@ -8,9 +8,10 @@ extension EndToEnd {
     /// `api/gateway.openapi.json`, and the page itself in headless Chromium against `organa serve all`.
     @Suite struct ViewerTests {
         /// The page and its scripts need no token; a job starts from the built-in phantom sample, which is the
-        /// tests' phantom; the job's input CT comes back byte for byte.
+        /// tests' phantom; the job's input CT comes back byte for byte; `--sample NAME=PATH` adds a sample.
         @Test func viewerFilesSampleJobAndInputCT() async throws {
-            let cluster = try ServiceCluster()
+            let extra = RepositoryPaths.root.appendingPathComponent("Samples/sample-ct.nii.gz").path
+            let cluster = try ServiceCluster(gatewayArguments: ["--sample", "small=\(extra)"])
             defer { cluster.stop() }
             for path in ["/viewer", "/viewer/app.js", "/viewer/style.css"] {
                 #expect(try await cluster.request("GET", path, token: nil).status == 200, "\(path)")
@@ -27,7 +28,7 @@ extension EndToEnd {
             #expect(input.body == phantom, "the phantom sample is not `organa phantom --seed 9002` at 128×128×60")
             let unknown = try await cluster.request("POST", "/v1/jobs?sample=nothing")
             #expect(unknown.status == 400)
-            #expect(String(decoding: unknown.body, as: UTF8.self).contains("known: phantom"))
+            #expect(String(decoding: unknown.body, as: UTF8.self).contains("known: phantom, small"))
             #expect(try await cluster.request("GET", "/v1/jobs/\(job.id)/input", token: nil).status == 401)
             #expect(try await cluster.request("GET", "/v1/jobs/\(UUID())/input").status == 404)
         }
