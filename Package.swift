@@ -86,6 +86,8 @@ let package = Package(
                 serviceLifecycle,
                 logging,
             ],
+            // The web viewer's files, compiled into the binary (`PackageResources`): one executable, no bundle.
+            resources: [.embedInCode("Viewer")],
             swiftSettings: sharedSwiftSettings),
         .target(
             name: "ImageServiceApp",

@@ -58,6 +58,7 @@ public struct Gateway: Sendable {
         }
         api.get("jobs/:id/events") { request, context in try events(request, context: context) }
         api.get("jobs/:id/artifacts/**") { request, context in try await artifact(request, context: context) }
+        addViewerRoutes(to: router, api: api)
         return router
     }
 
@@ -78,7 +79,8 @@ public struct Gateway: Sendable {
         }
     }
 
-    /// `POST /v1/jobs`: options from the query, the CT as the raw body, streamed to storage.
+    /// `POST /v1/jobs`: options from the query, the CT as the raw body, streamed to storage (or a configured
+    /// sample CT: `?sample=NAME`).
     func submit(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let options = try Self.options(request.uri.queryParameters)
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maximumUploadBytes {
@@ -86,7 +88,7 @@ public struct Gateway: Sendable {
                 .payloadTooLarge, "the upload is \(length) bytes; the limit is \(configuration.maximumUploadBytes)")
         }
         let id = UUID().uuidString.lowercased()
-        let key = try await storeUpload(request.body, jobID: id)
+        let key = try await storeInput(request, jobID: id)
         do {
             try plan(key: key, options: options)
         } catch {
@@ -157,10 +159,10 @@ public struct Gateway: Sendable {
     }
 
     /// Options from query parameters: `structures=kidney,tumor`, `pin=ureter=1` (repeatable), `preview`,
-    /// `mirroring`, `tileStep`, `segmentOnly`.
+    /// `mirroring`, `tileStep`, `segmentOnly` (`sample` names the input, `storeInput`).
     static func options(_ query: Parameters) throws -> JobOptions {
         var options = JobOptions()
-        let known = Set(["structures", "pin", "preview", "mirroring", "tileStep", "segmentOnly"])
+        let known = Set(["structures", "pin", "preview", "mirroring", "tileStep", "segmentOnly", "sample"])
         if let unknown = query.first(where: { !known.contains(String($0.key)) }) {
             throw ServiceError(
                 .badRequest, "unknown option '\(unknown.key)' (known: \(known.sorted().joined(separator: ", ")))")

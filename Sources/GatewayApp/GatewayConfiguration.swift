@@ -31,11 +31,13 @@ public struct GatewayConfiguration: Sendable {
     public var maximumUploadBytes: Int
     /// How often the gateway reads a running task's status, in seconds.
     public var pollInterval: Double
+    /// Sample CTs a job can start from instead of an upload (`POST /v1/jobs?sample=NAME`): name → file.
+    public var samples: [String: URL]
 
     public init(
         service: ServiceConfiguration, databasePath: String, apiKeys: [String], image: URL, post: URL, mesh: URL,
         maskSteps: [StepEndpoint] = [], catalogPath: String, maximumUploadBytes: Int = 2 << 30,
-        pollInterval: Double = 0.1
+        pollInterval: Double = 0.1, samples: [String: URL] = [:]
     ) {
         self.service = service
         self.databasePath = databasePath
@@ -47,6 +49,7 @@ public struct GatewayConfiguration: Sendable {
         self.catalogPath = catalogPath
         self.maximumUploadBytes = maximumUploadBytes
         self.pollInterval = pollInterval
+        self.samples = samples
     }
 
     /// Every problem, listed together.
@@ -61,6 +64,10 @@ public struct GatewayConfiguration: Sendable {
         let names = ["image", "post", "mesh"] + maskSteps.map(\.name)
         if Set(names).count != names.count {
             problems.append("mask step names must be unique (and not image/post/mesh)")
+        }
+        for (name, file) in samples.sorted(by: { $0.key < $1.key })
+        where !FileManager.default.fileExists(atPath: file.path) {
+            problems.append("no sample CT '\(name)' at \(file.path)")
         }
         return problems
     }

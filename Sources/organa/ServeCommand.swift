@@ -112,6 +112,8 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Model catalog (JSON).") var catalog = "models/catalog.json"
     @Option(help: "Largest accepted upload in bytes.") var maxUploadBytes = 2 << 30
     @Option(help: "Extra mask step NAME=URL, run beside meshing (repeatable).") var maskStep: [String] = []
+    @Option(help: "Sample CT NAME=PATH a job can start from (repeatable); 'phantom' is built in.")
+    var sample: [String] = []
 
     func configuration(
         service: ServiceConfiguration, image: URL, post: URL, mesh: URL
@@ -130,7 +132,8 @@ struct GatewayOptions: ParsableArguments {
         let configuration = GatewayConfiguration(
             service: service, databasePath: database ?? service.storeRoot.appendingPathComponent("jobs.sqlite").path,
             apiKeys: keys, image: image, post: post, mesh: mesh, maskSteps: steps, catalogPath: catalog,
-            maximumUploadBytes: maxUploadBytes)
+            maximumUploadBytes: maxUploadBytes,
+            samples: try ServeSamples.resolve(sample, storeRoot: service.storeRoot))
         let problems = configuration.problems
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
         return configuration

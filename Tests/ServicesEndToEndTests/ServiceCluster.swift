@@ -184,6 +184,7 @@ final class ServiceCluster: @unchecked Sendable {
 
     /// The OpenAPI path template of a request path (`/v1/jobs/{id}/events`).
     static func template(of path: String) -> String {
+        if path.hasPrefix("/viewer/") { return "/viewer/{file}" }
         let parts = path.split(separator: "?")[0].split(separator: "/", omittingEmptySubsequences: false).map(
             String.init)
         guard parts.count >= 4, parts[1] == "v1", parts[2] == "jobs" else {
