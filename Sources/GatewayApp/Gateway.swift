@@ -52,6 +52,7 @@ public struct Gateway: Sendable {
         api.delete("jobs/:id") { _, context -> Response in
             let id = try job(context).id
             await driver.cancel(id)
+            await driver.stopTasks(id)
             _ = try store.delete(id)
             try objects.removeAll(under: "jobs/\(id)")
             return Response(status: .noContent)

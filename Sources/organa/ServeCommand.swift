@@ -74,9 +74,15 @@ struct ServeImage: AsyncParsableCommand {
                 service: try common.configuration(), catalogPath: catalog,
                 memoryBudgetBytes: Int(memoryBudget * 1_073_741_824)))
         let logger = common.logger("image")
+        let announce = announceListening("image", host: common.host)
         try await ServiceHost.run(
             router: service.router(logger: logger), name: "organa-image", configuration: service.configuration.service,
-            logger: logger, onRunning: announceListening("image", host: common.host))
+            logger: logger
+        ) { port in
+            await announce(port)
+            // Serving first: /health answers while the weights load, /ready once they are.
+            service.startLoadingModels(logger: logger)
+        }
     }
 }
 
@@ -194,7 +200,10 @@ struct ServeAll: AsyncParsableCommand {
                         }
                     try await ServiceHost.run(
                         router: router, name: "organa-\(name)", configuration: internalConfiguration, logger: logger
-                    ) { port in await ports.set(name, port) }
+                    ) { port in
+                        await ports.set(name, port)
+                        if name == "image" { image.startLoadingModels(logger: logger) }
+                    }
                 }
             }
             let urls = try await ports.wait(for: ["image", "post", "mesh"]).mapValues {

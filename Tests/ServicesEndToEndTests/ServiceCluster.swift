@@ -252,3 +252,30 @@ final class ServiceCluster: @unchecked Sendable {
         return events
     }
 }
+
+extension ServiceCluster {
+    /// A Prometheus sample of a service's `/metrics` (nil when absent).
+    func metric(_ service: String, _ name: String) async throws -> Double? {
+        let (body, _) = try await URLSession.shared.data(
+            from: services[service]!.url.appendingPathComponent("metrics"))
+        let text = String(decoding: body, as: UTF8.self)
+        return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap {
+            Double($0.dropFirst(name.count + 1))
+        }
+    }
+
+    /// The image service's checkpoint reads and models in memory, once it is ready (after at most `timeout` s).
+    func imageModelCounts(timeout: Double = 60) async throws -> (reads: Double, loaded: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let (_, response) = try await URLSession.shared.data(
+                from: services["image"]!.url.appendingPathComponent("ready"))
+            if (response as? HTTPURLResponse)?.statusCode == 200 { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return (
+            try await metric("image", "organa_checkpoint_reads_total") ?? -1,
+            try await metric("image", "organa_models_loaded") ?? -1
+        )
+    }
+}
