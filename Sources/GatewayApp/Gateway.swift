@@ -79,16 +79,28 @@ public struct Gateway: Sendable {
         }
     }
 
-    /// `POST /v1/jobs`: options from the query, the CT as the raw body, streamed to storage.
+    /// `POST /v1/jobs`: options from the query, the CT as the raw body, streamed to storage; or a
+    /// `multipart/form-data` body: the `file` part streamed to storage, the other parts options (as the query's).
     func submit(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        let options = try Self.options(request.uri.queryParameters)
+        let query = request.uri.queryParameters.map { (key: String($0.key), value: String($0.value)) }
+        var options = try Self.options(query)
+        let boundary = try request.headers[.contentType].flatMap { (type) throws(ServiceError) in
+            try MultipartParser.boundary(contentType: type)
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maximumUploadBytes {
             throw ServiceError(
                 .payloadTooLarge, "the upload is \(length) bytes; the limit is \(configuration.maximumUploadBytes)")
         }
         let id = UUID().uuidString.lowercased()
-        let key = try await storeUpload(request.body, jobID: id)
+        let key: String
         do {
+            if let boundary {
+                let upload = try await storeMultipartUpload(request.body, boundary: boundary, jobID: id)
+                key = upload.key
+                options = try Self.options(query + upload.fields)
+            } else {
+                key = try await storeUpload(request.body, jobID: id)
+            }
             try plan(key: key, options: options)
         } catch {
             try? objects.removeAll(under: "jobs/\(id)")
@@ -157,16 +169,16 @@ public struct Gateway: Sendable {
             preview: options.preview)
     }
 
-    /// Options from query parameters: `structures=kidney,tumor`, `pin=ureter=1` (repeatable), `preview`,
-    /// `mirroring`, `tileStep`, `segmentOnly`.
-    static func options(_ query: Parameters) throws -> JobOptions {
+    /// Options from query parameters (or multipart fields): `structures=kidney,tumor`, `pin=ureter=1`
+    /// (repeatable), `preview`, `mirroring`, `tileStep`, `segmentOnly`. The first value of a name counts.
+    static func options(_ query: [(key: String, value: String)]) throws -> JobOptions {
         var options = JobOptions()
         let known = Set(["structures", "pin", "preview", "mirroring", "tileStep", "segmentOnly"])
-        if let unknown = query.first(where: { !known.contains(String($0.key)) }) {
+        if let unknown = query.first(where: { !known.contains($0.key) }) {
             throw ServiceError(
                 .badRequest, "unknown option '\(unknown.key)' (known: \(known.sorted().joined(separator: ", ")))")
         }
-        for name in (query.get("structures") ?? "").split(separator: ",") {
+        for name in (query.first { $0.key == "structures" }?.value ?? "").split(separator: ",") {
             let name = name.trimmingCharacters(in: .whitespaces)
             guard Structure(name: name) != nil else {
                 let all = Structure.allCases.map(\.rawValue).joined(separator: ", ")
@@ -174,7 +186,7 @@ public struct Gateway: Sendable {
             }
             options.structures.append(name)
         }
-        for pin in query.getAll("pin") {
+        for pin in query.filter({ $0.key == "pin" }).map(\.value) {
             let parts = pin.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, let version = Int(parts[1]) else {
                 throw ServiceError(.badRequest, "pin '\(pin)' is not FAMILY=VERSION (e.g. ureter=1)")
@@ -184,7 +196,7 @@ public struct Gateway: Sendable {
         options.preview = try flag(query, "preview") ?? false
         options.mirroring = try flag(query, "mirroring") ?? true
         options.segmentOnly = try flag(query, "segmentOnly") ?? false
-        if let step = query.get("tileStep") {
+        if let step = query.first(where: { $0.key == "tileStep" })?.value {
             guard let value = Double(step), value > 0, value <= 1 else {
                 throw ServiceError(.badRequest, "tileStep '\(step)' must be a number in (0, 1]")
             }
@@ -193,8 +205,8 @@ public struct Gateway: Sendable {
         return options
     }
 
-    static func flag(_ query: Parameters, _ name: String) throws -> Bool? {
-        guard let text = query.get(name) else { return nil }
+    static func flag(_ query: [(key: String, value: String)], _ name: String) throws -> Bool? {
+        guard let text = query.first(where: { $0.key == name })?.value else { return nil }
         switch text.lowercased() {
         case "", "true", "1", "yes": return true
         case "false", "0", "no": return false
