@@ -45,7 +45,9 @@ public struct Gateway: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        let api = router.group("v1").add(middleware: BearerAuthMiddleware(keys: configuration.apiKeys))
+        let api = router.group("v1").add(
+            middleware: BearerAuthMiddleware(
+                keys: configuration.apiKeys, jwt: configuration.jwt.map { JWTVerifier(configuration: $0) }))
         api.get("models") { _, _ in try JSONResponse.make(models()) }
         api.post("jobs") { request, context in try await submit(request, context: context) }
         api.get("jobs/:id") { _, context in try JSONResponse.make(try job(context)) }

@@ -118,11 +118,14 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Model catalog (JSON).") var catalog = "models/catalog.json"
     @Option(help: "Largest accepted upload in bytes.") var maxUploadBytes = 2 << 30
     @Option(help: "Extra mask step NAME=URL, run beside meshing (repeatable).") var maskStep: [String] = []
+    @Option(help: "Required JWT issuer (iss); JWTs are accepted when ORGANA_JWT_SECRET is set.") var jwtIssuer: String?
+    @Option(help: "Required JWT audience (aud).") var jwtAudience: String?
 
     func configuration(
         service: ServiceConfiguration, image: URL, post: URL, mesh: URL
     ) throws -> GatewayConfiguration {
-        let keys = (ProcessInfo.processInfo.environment["ORGANA_API_KEYS"] ?? "").split(separator: ",").map {
+        let environment = ProcessInfo.processInfo.environment
+        let keys = (environment["ORGANA_API_KEYS"] ?? "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty }
         var steps: [StepEndpoint] = []
@@ -136,10 +139,26 @@ struct GatewayOptions: ParsableArguments {
         let configuration = GatewayConfiguration(
             service: service, databasePath: database ?? service.storeRoot.appendingPathComponent("jobs.sqlite").path,
             apiKeys: keys, image: image, post: post, mesh: mesh, maskSteps: steps, catalogPath: catalog,
-            maximumUploadBytes: maxUploadBytes)
+            maximumUploadBytes: maxUploadBytes, jwt: try jwt(secret: environment["ORGANA_JWT_SECRET"]))
         let problems = configuration.problems
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
         return configuration
+    }
+}
+
+extension GatewayOptions {
+    /// JWT settings when a secret is set (then the issuer and audience are required too).
+    func jwt(secret: String?) throws -> JWTConfiguration? {
+        guard let secret, !secret.isEmpty else {
+            if jwtIssuer != nil || jwtAudience != nil {
+                throw ValidationError("--jwt-issuer/--jwt-audience need ORGANA_JWT_SECRET")
+            }
+            return nil
+        }
+        guard let jwtIssuer, let jwtAudience else {
+            throw ValidationError("ORGANA_JWT_SECRET is set: --jwt-issuer and --jwt-audience are required")
+        }
+        return JWTConfiguration(secret: secret, issuer: jwtIssuer, audience: jwtAudience)
     }
 }
 

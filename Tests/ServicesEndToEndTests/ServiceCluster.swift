@@ -94,6 +94,8 @@ final class ServiceCluster: @unchecked Sendable {
 
     let folder: URL
     let gatewayArguments: [String]
+    /// Environment the gateway gets beyond `environment` (e.g. its JWT secret).
+    let gatewayEnvironment: [String: String]
     /// Mask steps started before the gateway and listed in its configuration: name → command line.
     let maskSteps: [(name: String, command: [String])]
     var services: [String: ServiceProcess] = [:]
@@ -103,9 +105,13 @@ final class ServiceCluster: @unchecked Sendable {
         ["ORGANA_INTERNAL_SECRET": Self.secret, "ORGANA_API_KEYS": Self.apiKey, "ORGANA_STORE": store.path]
     }
 
-    init(gatewayArguments: [String] = [], maskSteps: [(name: String, command: [String])] = []) throws {
+    init(
+        gatewayArguments: [String] = [], gatewayEnvironment: [String: String] = [:],
+        maskSteps: [(name: String, command: [String])] = []
+    ) throws {
         folder = try RepositoryPaths.temporaryFolder()
         self.gatewayArguments = gatewayArguments
+        self.gatewayEnvironment = gatewayEnvironment
         self.maskSteps = maskSteps
         do {
             for name in ["image", "post", "mesh"] { try start(name) }
@@ -137,7 +143,8 @@ final class ServiceCluster: @unchecked Sendable {
         default: break
         }
         services[name] = try ServiceProcess(
-            name: name, arguments: ["serve"] + arguments, environment: environment,
+            name: name, arguments: ["serve"] + arguments,
+            environment: name == "gateway" ? environment.merging(gatewayEnvironment) { $1 } : environment,
             log: folder.appendingPathComponent("\(name).log"))
     }
 
