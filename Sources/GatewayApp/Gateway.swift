@@ -172,10 +172,13 @@ public struct Gateway: Sendable {
     }
 
     /// Options from query parameters (or multipart fields): `structures=kidney,tumor`, `pin=ureter=1`
-    /// (repeatable), `preview`, `mirroring`, `tileStep`, `segmentOnly`. The first value of a name counts.
+    /// (repeatable), `preview`, `mirroring`, `tileStep`, `segmentOnly`, `meshSmoothing` (0…1),
+    /// `meshDecimation` ([0, 1)). The first value of a name counts.
     static func options(_ query: [(key: String, value: String)]) throws -> JobOptions {
         var options = JobOptions()
-        let known = Set(["structures", "pin", "preview", "mirroring", "tileStep", "segmentOnly"])
+        let known = Set([
+            "structures", "pin", "preview", "mirroring", "tileStep", "segmentOnly", "meshSmoothing", "meshDecimation",
+        ])
         if let unknown = query.first(where: { !known.contains($0.key) }) {
             throw ServiceError(
                 .badRequest, "unknown option '\(unknown.key)' (known: \(known.sorted().joined(separator: ", ")))")
@@ -204,7 +207,20 @@ public struct Gateway: Sendable {
             }
             options.tileStep = value
         }
+        options.mesh.smoothing = try number(query, "meshSmoothing", in: 0...1) ?? options.mesh.smoothing
+        options.mesh.decimation = try number(query, "meshDecimation", in: 0..<1) ?? options.mesh.decimation
         return options
+    }
+
+    /// A numeric option inside `range`, or nil when absent.
+    static func number(
+        _ query: [(key: String, value: String)], _ name: String, in range: some RangeExpression<Double>
+    ) throws -> Double? {
+        guard let text = query.first(where: { $0.key == name })?.value else { return nil }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw ServiceError(.badRequest, "\(name) '\(text)' must be a number in \(range)")
+        }
+        return value
     }
 
     static func flag(_ query: [(key: String, value: String)], _ name: String) throws -> Bool? {
