@@ -76,7 +76,10 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "ServiceSupport",
-            dependencies: ["ServiceContracts", "CCrypto", hummingbird, httpTypes, grdb, logging],
+            dependencies: [
+                "ServiceContracts", "CCrypto", "NiftiIO", "VolumeCore", "ArrayCore", hummingbird, httpTypes, grdb,
+                logging,
+            ],
             swiftSettings: sharedSwiftSettings),
         // L5: one app per service (routes and handlers).
         .target(
@@ -182,12 +185,15 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceSupportTests",
-            dependencies: ["ServiceSupport", "ServiceContracts", "OrganaTestSupport"],
+            dependencies: ["ServiceSupport", "ServiceContracts", "NiftiIO", "VolumeCore", "OrganaTestSupport"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(
             name: "ServicesEndToEndTests",
-            dependencies: ["organa", "ServiceContracts", "ServiceSupport", "NiftiIO", "OrganaTestSupport"],
+            dependencies: [
+                "organa", "ServiceContracts", "ServiceSupport", "ImageServiceApp", "NiftiIO", "OrganaTestSupport",
+                logging,
+            ],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

@@ -45,13 +45,16 @@ public struct Gateway: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        let api = router.group("v1").add(middleware: BearerAuthMiddleware(keys: configuration.apiKeys))
+        let api = router.group("v1").add(
+            middleware: BearerAuthMiddleware(
+                keys: configuration.apiKeys, jwt: configuration.jwt.map { JWTVerifier(configuration: $0) }))
         api.get("models") { _, _ in try JSONResponse.make(models()) }
         api.post("jobs") { request, context in try await submit(request, context: context) }
         api.get("jobs/:id") { _, context in try JSONResponse.make(try job(context)) }
         api.delete("jobs/:id") { _, context -> Response in
             let id = try job(context).id
             await driver.cancel(id)
+            await driver.stopTasks(id)
             _ = try store.delete(id)
             try objects.removeAll(under: "jobs/\(id)")
             return Response(status: .noContent)
@@ -80,16 +83,28 @@ public struct Gateway: Sendable {
     }
 
     /// `POST /v1/jobs`: options from the query, the CT as the raw body, streamed to storage (or a configured
-    /// sample CT: `?sample=NAME`).
+    /// sample CT: `?sample=NAME`); or a `multipart/form-data` body: the `file` part streamed to storage, the
+    /// other parts options (as the query's).
     func submit(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        let options = try Self.options(request.uri.queryParameters)
+        let query = request.uri.queryParameters.map { (key: String($0.key), value: String($0.value)) }
+        var options = try Self.options(query)
+        let boundary = try request.headers[.contentType].flatMap { (type) throws(ServiceError) in
+            try MultipartParser.boundary(contentType: type)
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maximumUploadBytes {
             throw ServiceError(
                 .payloadTooLarge, "the upload is \(length) bytes; the limit is \(configuration.maximumUploadBytes)")
         }
         let id = UUID().uuidString.lowercased()
-        let key = try await storeInput(request, jobID: id)
+        let key: String
         do {
+            if let boundary {
+                let upload = try await storeMultipartUpload(request.body, boundary: boundary, jobID: id)
+                key = upload.key
+                options = try Self.options(query + upload.fields)
+            } else {
+                key = try await storeInput(request, jobID: id)
+            }
             try plan(key: key, options: options)
         } catch {
             try? objects.removeAll(under: "jobs/\(id)")
@@ -158,16 +173,20 @@ public struct Gateway: Sendable {
             preview: options.preview)
     }
 
-    /// Options from query parameters: `structures=kidney,tumor`, `pin=ureter=1` (repeatable), `preview`,
-    /// `mirroring`, `tileStep`, `segmentOnly` (`sample` names the input, `storeInput`).
-    static func options(_ query: Parameters) throws -> JobOptions {
+    /// Options from query parameters (or multipart fields): `structures=kidney,tumor`, `pin=ureter=1`
+    /// (repeatable), `preview`, `mirroring`, `tileStep`, `segmentOnly`, `meshSmoothing` (0…1),
+    /// `meshDecimation` ([0, 1)); `sample` names the input (`storeInput`). The first value of a name counts.
+    static func options(_ query: [(key: String, value: String)]) throws -> JobOptions {
         var options = JobOptions()
-        let known = Set(["structures", "pin", "preview", "mirroring", "tileStep", "segmentOnly", "sample"])
-        if let unknown = query.first(where: { !known.contains(String($0.key)) }) {
+        let known = Set([
+            "structures", "pin", "preview", "mirroring", "tileStep", "segmentOnly", "meshSmoothing", "meshDecimation",
+            "sample",
+        ])
+        if let unknown = query.first(where: { !known.contains($0.key) }) {
             throw ServiceError(
                 .badRequest, "unknown option '\(unknown.key)' (known: \(known.sorted().joined(separator: ", ")))")
         }
-        for name in (query.get("structures") ?? "").split(separator: ",") {
+        for name in (query.first { $0.key == "structures" }?.value ?? "").split(separator: ",") {
             let name = name.trimmingCharacters(in: .whitespaces)
             guard Structure(name: name) != nil else {
                 let all = Structure.allCases.map(\.rawValue).joined(separator: ", ")
@@ -175,7 +194,7 @@ public struct Gateway: Sendable {
             }
             options.structures.append(name)
         }
-        for pin in query.getAll("pin") {
+        for pin in query.filter({ $0.key == "pin" }).map(\.value) {
             let parts = pin.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, let version = Int(parts[1]) else {
                 throw ServiceError(.badRequest, "pin '\(pin)' is not FAMILY=VERSION (e.g. ureter=1)")
@@ -185,17 +204,30 @@ public struct Gateway: Sendable {
         options.preview = try flag(query, "preview") ?? false
         options.mirroring = try flag(query, "mirroring") ?? true
         options.segmentOnly = try flag(query, "segmentOnly") ?? false
-        if let step = query.get("tileStep") {
+        if let step = query.first(where: { $0.key == "tileStep" })?.value {
             guard let value = Double(step), value > 0, value <= 1 else {
                 throw ServiceError(.badRequest, "tileStep '\(step)' must be a number in (0, 1]")
             }
             options.tileStep = value
         }
+        options.mesh.smoothing = try number(query, "meshSmoothing", in: 0...1) ?? options.mesh.smoothing
+        options.mesh.decimation = try number(query, "meshDecimation", in: 0..<1) ?? options.mesh.decimation
         return options
     }
 
-    static func flag(_ query: Parameters, _ name: String) throws -> Bool? {
-        guard let text = query.get(name) else { return nil }
+    /// A numeric option inside `range`, or nil when absent.
+    static func number(
+        _ query: [(key: String, value: String)], _ name: String, in range: some RangeExpression<Double>
+    ) throws -> Double? {
+        guard let text = query.first(where: { $0.key == name })?.value else { return nil }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw ServiceError(.badRequest, "\(name) '\(text)' must be a number in \(range)")
+        }
+        return value
+    }
+
+    static func flag(_ query: [(key: String, value: String)], _ name: String) throws -> Bool? {
+        guard let text = query.first(where: { $0.key == name })?.value else { return nil }
         switch text.lowercased() {
         case "", "true", "1", "yes": return true
         case "false", "0", "no": return false

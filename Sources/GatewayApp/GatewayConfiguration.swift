@@ -20,6 +20,8 @@ public struct GatewayConfiguration: Sendable {
     public var databasePath: String
     /// Bearer tokens accepted on `/v1`.
     public var apiKeys: [String]
+    /// JWTs accepted on `/v1` besides the API keys, when set.
+    public var jwt: JWTConfiguration?
     public var image: URL
     public var post: URL
     public var mesh: URL
@@ -37,8 +39,9 @@ public struct GatewayConfiguration: Sendable {
     public init(
         service: ServiceConfiguration, databasePath: String, apiKeys: [String], image: URL, post: URL, mesh: URL,
         maskSteps: [StepEndpoint] = [], catalogPath: String, maximumUploadBytes: Int = 2 << 30,
-        pollInterval: Double = 0.1, samples: [String: URL] = [:]
+        pollInterval: Double = 0.1, jwt: JWTConfiguration? = nil, samples: [String: URL] = [:]
     ) {
+        self.jwt = jwt
         self.service = service
         self.databasePath = databasePath
         self.apiKeys = apiKeys
@@ -55,7 +58,10 @@ public struct GatewayConfiguration: Sendable {
     /// Every problem, listed together.
     public var problems: [String] {
         var problems = service.problems
-        if apiKeys.isEmpty { problems.append("no API key: set ORGANA_API_KEYS or --api-key") }
+        if apiKeys.isEmpty && jwt == nil {
+            problems.append("no API key: set ORGANA_API_KEYS (or configure JWT with ORGANA_JWT_SECRET)")
+        }
+        problems += jwt?.problems ?? []
         if apiKeys.contains(where: { $0.utf8.count < 16 }) { problems.append("API keys must have at least 16 bytes") }
         if maximumUploadBytes <= 0 { problems.append("the upload limit must be positive") }
         if !FileManager.default.fileExists(atPath: catalogPath) {

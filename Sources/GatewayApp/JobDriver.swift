@@ -46,6 +46,37 @@ actor JobDriver {
 
     var activeCount: Int { running.count }
 
+    /// Every stage a job may have a task on: image, preview meshing, post, mesh and the mask steps.
+    nonisolated var stages: [StepEndpoint] {
+        [
+            StepEndpoint(name: "image", url: configuration.image),
+            StepEndpoint(name: "preview-mesh", url: configuration.mesh),
+            StepEndpoint(name: "post", url: configuration.post), StepEndpoint(name: "mesh", url: configuration.mesh),
+        ] + configuration.maskSteps
+    }
+
+    /// Asks every stage to stop the job's task (signed `DELETE /internal/v1/tasks/{job}-{stage}`, all at once);
+    /// each answers once its task has ended. Unknown tasks (404) and unreachable services are skipped: a
+    /// service that is down runs nothing.
+    nonisolated func stopTasks(_ id: String) async {
+        await withTaskGroup(of: Void.self) { group in
+            for step in stages {
+                group.addTask {
+                    let path = "\(TaskRoutes.tasks)/\(id)-\(step.name)"
+                    do {
+                        let (status, _) = try await self.client.send("DELETE", base: step.url, path: path, jobID: id)
+                        if status == 200 || status == 202 {
+                            self.logger.info("stage \(step.name) task stopped", metadata: ["job_id": "\(id)"])
+                        }
+                    } catch {
+                        self.logger.notice(
+                            "stage \(step.name) not told to stop: \(error)", metadata: ["job_id": "\(id)"])
+                    }
+                }
+            }
+        }
+    }
+
     private func finished(_ id: String) { running[id] = nil }
 
     /// A permanent failure: the job fails with this message.
@@ -189,6 +220,7 @@ actor JobDriver {
                     switch task.state {
                     case .done: return
                     case .failed: throw StageFailure(message: "\(step.name): \(task.error ?? "failed")")
+                    case .cancelled: throw StageFailure(message: "\(step.name): the task was cancelled")
                     case .running: backoff = configuration.pollInterval
                     }
                 case 404:

@@ -1,7 +1,11 @@
 // The image service: the one stage that reads the CT. A task (mask-step contract, input `ct`) plans the job
 // from the CT's header, admits it only within the memory budget, reads the CT once, runs the one-read
 // segmentation job and writes the label map, the fat-candidate mask, the preview and one cropped mask per
-// structure under `outputPrefix`; each becomes an `artifact` event once it is stored.
+// structure under `outputPrefix`; each becomes an `artifact` event once it is stored (a model's masks the
+// moment the model ends). The catalog's available models are loaded once, after the service starts
+// listening: `/ready` answers 503 and tasks are refused (503, the gateway retries) until they are; jobs reuse
+// the loaded networks. A DELETE of a task stops its job before the next model or tile, and nothing more is
+// written.
 public import Foundation
 public import Hummingbird
 public import Logging
@@ -66,9 +70,12 @@ public struct ImageService: Sendable {
     public let configuration: ImageServiceConfiguration
     public let catalog: ModelCatalog
     public let store: ObjectStore
+    /// False until the models are loaded.
+    public let readiness = Readiness(ready: false)
     let budget: MemoryBudget
+    let models = ModelShelf()
 
-    /// Loads and checks the catalog and every model folder's availability (before serving).
+    /// Loads and checks the catalog (the models' weights load in `loadModels`).
     public init(configuration: ImageServiceConfiguration) throws {
         try configuration.service.validate()
         self.configuration = configuration
@@ -77,18 +84,55 @@ public struct ImageService: Sendable {
         budget = MemoryBudget(limit: configuration.memoryBudgetBytes)
     }
 
+    /// Loads every available model of the catalog (its checkpoints read once), then reports ready. On a
+    /// failure the service stays not ready and refuses tasks with the reason.
+    public func loadModels(logger: Logger) {
+        let started = Date()
+        do {
+            let loaded = try LoadedModels.load(catalog) { id in
+                models.countCheckpointRead()
+                logger.info("model loaded", metadata: ["model": "\(id)"])
+            }
+            models.set(loaded)
+            readiness.isReady = true
+            logger.info(
+                "models loaded",
+                metadata: [
+                    "models": "\(loaded.ids.joined(separator: ","))",
+                    "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))",
+                ])
+        } catch {
+            models.fail("\(error)")
+            logger.error("models failed to load: \(error)")
+        }
+    }
+
+    /// Starts `loadModels` on its own thread (CPU-bound: it must not hold a cooperative thread).
+    public func startLoadingModels(logger: Logger) {
+        let thread = Thread { loadModels(logger: logger) }
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
     /// The router: probes, and the task routes behind the gateway's signature.
     public func router(logger: Logger) -> Router<ServiceRequestContext> {
-        let board = TaskBoard(admit: { request throws(ServiceError) in try self.admit(request) }) { request, emit in
-            try self.run(request, emit: emit)
+        let board = TaskBoard(admit: { request throws(ServiceError) in try self.admit(request) }) {
+            request, emit, isCancelled in
+            try self.run(request, emit: emit, isCancelled: isCancelled)
         }
-        let router = ServiceHost.stageRouter(board: board, secret: configuration.service.secret, store: store)
+        let router = ServiceHost.stageRouter(
+            board: board, secret: configuration.service.secret, store: store, readiness: readiness)
         router.get("/metrics") { _, _ -> Response in
             let text = [
                 "# HELP organa_memory_budget_bytes The image service's memory budget.",
                 "# TYPE organa_memory_budget_bytes gauge", "organa_memory_budget_bytes \(budget.limit)",
                 "# HELP organa_memory_in_use_bytes Planned peak memory of the jobs running now.",
                 "# TYPE organa_memory_in_use_bytes gauge", "organa_memory_in_use_bytes \(budget.inUse)",
+                "# HELP organa_checkpoint_reads_total Models whose checkpoints were read (start-up and jobs).",
+                "# TYPE organa_checkpoint_reads_total counter",
+                "organa_checkpoint_reads_total \(models.checkpointReads)",
+                "# HELP organa_models_loaded Models held in memory.", "# TYPE organa_models_loaded gauge",
+                "organa_models_loaded \(models.loaded?.models.count ?? 0)",
             ].joined(separator: "\n")
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -99,6 +143,9 @@ public struct ImageService: Sendable {
 
     /// Plans from the header and reserves the planned peak memory.
     func admit(_ request: TaskRequest) throws(ServiceError) -> @Sendable () -> Void {
+        guard models.loaded != nil else {
+            throw ServiceError(.unavailable, "the models are not loaded: \(models.failure ?? "still loading")")
+        }
         let plan = try plan(request)
         try budget.reserve(plan.estimatedPeakBytes)
         let bytes = plan.estimatedPeakBytes
@@ -134,8 +181,12 @@ public struct ImageService: Sendable {
         return SegmentationRequest(structures: structures, pins: options.pins, preview: options.preview)
     }
 
-    /// Reads the CT once, runs the job, stores its products.
-    func run(_ request: TaskRequest, emit: @escaping @Sendable (TaskEvent) -> Void) throws {
+    /// Reads the CT once, runs the job with the loaded models, stores its products (each model's masks as
+    /// it ends). Stops when `isCancelled` answers true, writing nothing more.
+    func run(
+        _ request: TaskRequest, emit: @escaping @Sendable (TaskEvent) -> Void,
+        isCancelled: @escaping @Sendable () -> Bool
+    ) throws {
         let plan = try plan(request)
         let ct = try store.url(for: request.inputs["ct"]!).path
         let image = try NiftiReader.read(ct)
@@ -147,37 +198,48 @@ public struct ImageService: Sendable {
         }
         emit(.progress("segmenting", done: 0, total: plan.models.count + (plan.preview == nil ? 0 : 1)))
         let prefix = request.outputPrefix
-        let previewFailure = FailureBox()
-        let result = try SegmentationJob(plan: plan, catalog: catalog).run(volume) { event in
-            switch event {
-            case .progress(let model, let done, let total): emit(.progress(model, done: done, total: total))
-            case .previewReady(let labels):
-                // Stored and announced at once: the gateway meshes it while the full models run.
+        let failure = FailureBox()
+        let job = SegmentationJob(plan: plan, catalog: catalog, models: models.loaded)
+        let result = try job.run(
+            volume,
+            events: { event in
                 do {
-                    try write(labels, key: prefix + "preview_labels.nii.gz", kind: "preview", emit: emit)
-                } catch { previewFailure.error = error }
-            default: break
-            }
-        }
-        if let error = previewFailure.error { throw error }
-        try write(result.labels, key: prefix + "labels.nii.gz", kind: "labels", emit: emit)
-        try write(result.fatCandidate, key: prefix + "fat_candidate.nii.gz", kind: "fat-candidate", emit: emit)
-        for (structure, mask) in result.masks.sorted(by: { $0.key < $1.key }) {
-            try write(
-                mask.mask, key: prefix + "masks/\(structure.rawValue).nii.gz", kind: "mask",
-                structure: structure.rawValue, emit: emit)
-        }
+                    try storeProducts(of: event, prefix: prefix, emit: emit, isCancelled: isCancelled)
+                } catch { failure.error = failure.error ?? error }
+            }, isCancelled: isCancelled)
+        if let error = failure.error { throw error }
+        try checkCancellation(isCancelled)
+        try store.putLabelMap(result.labels, key: prefix + "labels.nii.gz", kind: "labels", emit: emit)
+        try store.putLabelMap(
+            result.fatCandidate, key: prefix + "fat_candidate.nii.gz", kind: "fat-candidate", emit: emit)
         try store.put(prefix + "segmentation.json", data: try JobStore.encode(Self.summary(plan, result)))
     }
 
-    func write(
-        _ volume: Volume<UInt8>, key: String, kind: String, structure: String? = nil,
-        emit: @Sendable (TaskEvent) -> Void
+    /// Handles a job event: progress is reported; the preview's label map and each finished model's masks are
+    /// stored and announced at once (the gateway meshes the preview while the full models run).
+    func storeProducts(
+        of event: SegmentationEvent, prefix: String, emit: @escaping @Sendable (TaskEvent) -> Void,
+        isCancelled: () -> Bool
     ) throws {
-        let url = try store.url(for: key)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try NiftiWriter.write(volume, to: url.path)
-        emit(.artifact(Artifact(kind: kind, structure: structure, key: key)))
+        switch event {
+        case .progress(let model, let done, let total): emit(.progress(model, done: done, total: total))
+        case .previewReady(let labels):
+            try checkCancellation(isCancelled)
+            try store.putLabelMap(labels, key: prefix + "preview_labels.nii.gz", kind: "preview", emit: emit)
+        case .modelFinished(_, let masks):
+            for mask in masks {
+                try checkCancellation(isCancelled)
+                try store.putLabelMap(
+                    mask.mask, key: prefix + "masks/\(mask.structure.rawValue).nii.gz", kind: "mask",
+                    structure: mask.structure.rawValue, emit: emit)
+            }
+        case .modelLoaded: models.countCheckpointRead()
+        case .started, .finished: break
+        }
+    }
+
+    func checkCancellation(_ isCancelled: () -> Bool) throws(ServiceError) {
+        if isCancelled() { throw ServiceError(.unavailable, "the task was cancelled") }
     }
 
     static func summary(_ plan: JobPlan, _ result: SegmentationResult) -> [String: [String]] {

@@ -37,7 +37,9 @@ public struct MeshService: Sendable {
         let folder = try store.url(for: folderKey)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let writer = MeshFileWriter(directory: folder, format: .obj)
-        try LabelMapMesher.meshes(of: labels, names: names) { structure in
+        let settings = request.options.mesh
+        let options = MeshingOptions(smoothingFactor: settings.smoothing, decimation: settings.decimation)
+        try LabelMapMesher.meshes(of: labels, names: names, options: options) { structure in
             let url = try writer.write(structure)
             emit(
                 .artifact(

@@ -21,6 +21,8 @@ public struct NNUNetError: Error, Sendable, CustomStringConvertible {
         case invalidInput
         /// A size limit was exceeded before anything was allocated.
         case limitExceeded
+        /// The caller asked the prediction to stop (checked before each tile).
+        case cancelled
     }
 
     public var code: Code

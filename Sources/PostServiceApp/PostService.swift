@@ -44,10 +44,11 @@ public struct PostService: Sendable {
         emit(.progress("post-processing", done: 0, total: 2))
         let corrected = try correctLabelMap(labels)
         let prefix = request.outputPrefix + "post/"
-        try write(corrected.labelMap, key: prefix + "labels_corrected.nii.gz", kind: "post", emit: emit)
+        try store.putLabelMap(corrected.labelMap, key: prefix + "labels_corrected.nii.gz", kind: "post", emit: emit)
         emit(.progress("post-processing", done: 1, total: 2))
         let fat = try perirenalFatMask(labels: corrected.labelMap, fatCandidate: candidate)
-        try write(fat.mask, key: prefix + "perirenal_fat.nii.gz", kind: "post", structure: "fat", emit: emit)
+        try store.putLabelMap(
+            fat.mask, key: prefix + "perirenal_fat.nii.gz", kind: "post", structure: "fat", emit: emit)
         let report = Report(
             corrections: corrected.changes, correctionWarnings: corrected.warnings, fatSides: fat.sides,
             fatWarnings: fat.warnings)
@@ -56,13 +57,4 @@ public struct PostService: Sendable {
         emit(.progress("post-processing", done: 2, total: 2))
     }
 
-    func write(
-        _ volume: Volume<UInt8>, key: String, kind: String, structure: String? = nil,
-        emit: @Sendable (TaskEvent) -> Void
-    ) throws {
-        let url = try store.url(for: key)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try NiftiWriter.write(volume, to: url.path)
-        emit(.artifact(Artifact(kind: kind, structure: structure, key: key)))
-    }
 }

@@ -6,6 +6,7 @@ import VolumeCore
 struct JobState {
     let ct: Volume<Int16>
     let events: @Sendable (SegmentationEvent) -> Void
+    let isCancelled: @Sendable () -> Bool
     /// rank[labelValue]: position in the merge priority (lower wins); 255 for background.
     let rank: [UInt8]
     var labels: Volume<UInt8>
@@ -16,14 +17,23 @@ struct JobState {
     var timings: [(stage: String, seconds: Double)] = []
     var warnings: [String] = []
 
-    init(ct: Volume<Int16>, priority: [Structure], events: @escaping @Sendable (SegmentationEvent) -> Void) {
+    init(
+        ct: Volume<Int16>, priority: [Structure], isCancelled: @escaping @Sendable () -> Bool,
+        events: @escaping @Sendable (SegmentationEvent) -> Void
+    ) {
         self.ct = ct
         self.events = events
+        self.isCancelled = isCancelled
         var rank = [UInt8](repeating: 255, count: 256)
         for (position, structure) in priority.enumerated() { rank[Int(structure.labelValue)] = UInt8(position) }
         self.rank = rank
         labels = zeroLabelMap(size: ct.size, geometry: ct.geometry)
         fatCandidate = zeroLabelMap(size: SIMD3(0, 0, 0), geometry: ct.geometry)
+    }
+
+    /// Throws `.cancelled` when the caller cancelled the job (`next`: what would have run).
+    func checkCancellation(_ next: String) throws(SegmentationError) {
+        if isCancelled() { throw SegmentationError(.cancelled, "the job was cancelled before \(next)") }
     }
 
     /// Runs `body`, recording its time and announcing start and end.
@@ -41,7 +51,7 @@ struct JobState {
     }
 
     /// Pastes a model's canonical label map (on the region starting at `offset`) into the masks of
-    /// `structures` and into the merged map by priority; announces each mask.
+    /// `structures` and into the merged map by priority; announces the model's masks.
     mutating func add(_ regionLabels: Volume<UInt8>, at offset: SIMD3<Int>, structures: [Structure], model: String) {
         let wanted = Set(structures.map(\.labelValue))
         let s = regionLabels.size
@@ -62,10 +72,11 @@ struct JobState {
                 }
             }
         }
-        for structure in structures.sorted() {
-            masks[structure] = Self.mask(of: structure, in: regionLabels, offset: offset, model: model)
-            events(.maskReady(structure))
+        let finished = structures.sorted().map { structure in
+            Self.mask(of: structure, in: regionLabels, offset: offset, model: model)
         }
+        for mask in finished { masks[mask.structure] = mask }
+        events(.modelFinished(model: model, masks: finished))
     }
 
     /// `structure`'s voxels of a region label map, cropped to their box (an empty 1-voxel mask when absent).

@@ -1,3 +1,5 @@
+import NNUNetRuntime
+
 /// The one error type of `Segmentation`: what went wrong and the thing it concerns (a catalog entry, a
 /// structure, a model folder, a budget).
 public struct SegmentationError: Error, Sendable, CustomStringConvertible {
@@ -14,6 +16,8 @@ public struct SegmentationError: Error, Sendable, CustomStringConvertible {
         case invalidImage
         /// A model failed to load or to run.
         case model
+        /// The caller cancelled the job (checked between models and before each tile).
+        case cancelled
     }
 
     public var code: Code
@@ -27,4 +31,17 @@ public struct SegmentationError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "SegmentationError.\(code.rawValue): \(message)" }
+}
+
+extension SegmentationError {
+    /// A model's failure: `.cancelled` when the prediction was cancelled, `.model` otherwise.
+    init(modelFailure error: any Error, model id: String) {
+        if let error = error as? SegmentationError {
+            self = error
+        } else if let error = error as? NNUNetError, error.code == .cancelled {
+            self.init(.cancelled, "model \(id): cancelled", underlying: error)
+        } else {
+            self.init(.model, "model \(id): \(error)", underlying: error)
+        }
+    }
 }

@@ -5,7 +5,10 @@
 // the group shares resampling, then each model normalises, runs its folds and exports to the region's grid →
 // its structures are pasted into per-structure masks and merged by the catalog's priority. Each model's
 // arrays are released before the next one starts, so the peak is one model's step on top of the resident
-// arrays (MemoryModel). Events go to a callback as they happen (services stream them).
+// arrays (MemoryModel). Events go to a callback as they happen (services stream them): each model's masks the
+// moment it ends. Weights come from a `LoadedModels` set when the caller has one (a service loads them once at
+// start-up), else each model's checkpoints are read when it runs. A cancellation check runs before each model
+// and each tile; a cancelled job throws `.cancelled` and announces nothing more.
 public import ArrayCore
 import Foundation
 public import LabelOps
@@ -23,8 +26,11 @@ public enum SegmentationEvent: Sendable {
     /// The preview's label map (canonical values, original grid), handed over the moment it exists so that a
     /// service can store and mesh it while the full models still run.
     case previewReady(Volume<UInt8>)
-    /// A structure's mask is final (from the full models).
-    case maskReady(Structure)
+    /// A full model ended: its structures' masks (cropped), final unless a later model gives the same
+    /// structure. Handed over the moment the model ends so that a service can store and announce them.
+    case modelFinished(model: String, masks: [StructureMask])
+    /// A model's checkpoints were read from disk during the job (it was not among the loaded models).
+    case modelLoaded(String)
 }
 
 /// A structure's mask, cropped to its bounding box (geometry adjusted so it lands in place).
@@ -62,23 +68,29 @@ public struct SegmentationResult: Sendable {
 public struct SegmentationJob: Sendable {
     public let plan: JobPlan
     public let catalog: ModelCatalog
+    /// Models loaded before the job (nil: each planned model is loaded when it runs).
+    public let models: LoadedModels?
 
-    public init(plan: JobPlan, catalog: ModelCatalog) {
+    public init(plan: JobPlan, catalog: ModelCatalog, models: LoadedModels? = nil) {
         self.plan = plan
         self.catalog = catalog
+        self.models = models
     }
 
-    /// Runs every planned model on `ct` (HU, the grid the plan was made for).
-    /// - Throws: `.invalidImage` when `ct` is not on the planned grid; `.model` when a model fails.
+    /// Runs every planned model on `ct` (HU, the grid the plan was made for). `isCancelled` is asked before
+    /// each model and each tile.
+    /// - Throws: `.invalidImage` when `ct` is not on the planned grid; `.model` when a model fails;
+    ///   `.cancelled` once `isCancelled` answers true.
     public func run(
-        _ ct: Volume<Int16>, events: @escaping @Sendable (SegmentationEvent) -> Void = { _ in }
+        _ ct: Volume<Int16>, events: @escaping @Sendable (SegmentationEvent) -> Void = { _ in },
+        isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws(SegmentationError) -> SegmentationResult {
         guard ct.size == plan.image.size, ct.geometry.isApproximatelyEqual(to: plan.image.geometry) else {
             throw SegmentationError(
                 .invalidImage,
                 "the CT (size \(ct.size)) is not on the grid the job was planned for (\(plan.image.size))")
         }
-        var state = JobState(ct: ct, priority: catalog.mergePriority, events: events)
+        var state = JobState(ct: ct, priority: catalog.mergePriority, isCancelled: isCancelled, events: events)
         let window = plan.options.fatWindow
         state.timed("fat candidate") { (state: inout JobState) -> Void in
             state.fatCandidate = windowMask(ct, window: window)
@@ -107,13 +119,25 @@ public struct SegmentationJob: Sendable {
     func runAlone(
         _ model: PlannedModel, on ct: Volume<Int16>, state: inout JobState
     ) throws(SegmentationError) -> Volume<UInt8> {
-        try load(model).segment(ct, progress: Self.reporter(model.entry.id, state.events))
+        try state.checkCancellation(model.entry.id)
+        return try load(model, events: state.events).segment(
+            ct, progress: Self.reporter(model.entry.id, state.events), isCancelled: state.isCancelled)
     }
 
-    /// A planned model loaded with the plan's mirroring and tile step.
-    func load(_ model: PlannedModel) throws(SegmentationError) -> SegmentationModel {
-        try SegmentationModel(
-            entry: model.entry, catalog: catalog, mirroring: plan.options.mirroring, tileStep: plan.options.tileStep)
+    /// A planned model with the plan's mirroring and tile step: the loaded one when `models` has it, else read
+    /// from its checkpoints (announced as `.modelLoaded`).
+    func load(
+        _ model: PlannedModel, events: @Sendable (SegmentationEvent) -> Void
+    ) throws(SegmentationError) -> SegmentationModel {
+        let mirroring = plan.options.mirroring
+        let tileStep = plan.options.tileStep
+        if let loaded = try models?.model(for: model.entry, mirroring: mirroring, tileStep: tileStep) {
+            return loaded
+        }
+        let loaded = try SegmentationModel(
+            entry: model.entry, catalog: catalog, mirroring: mirroring, tileStep: tileStep)
+        events(.modelLoaded(model.entry.id))
+        return loaded
     }
 
     /// The models of one group: shared resampling when the group allows it.
@@ -123,8 +147,10 @@ public struct SegmentationJob: Sendable {
         var shared: PreprocessedCase?
         for (index, model) in group.models.enumerated() {
             let isLast = index == group.models.count - 1
+            try state.checkCancellation(model.entry.id)
             try state.timed(model.entry.id) { (state) throws(SegmentationError) in
-                let loaded = try load(model)
+                let loaded = try load(model, events: state.events)
+                let isCancelled = state.isCancelled
                 let labels: Volume<UInt8>
                 let report = Self.reporter(model.entry.id, state.events)
                 do {
@@ -143,14 +169,12 @@ public struct SegmentationJob: Sendable {
                         // The last model of the group takes the shared input over (lean: normalises it in place).
                         shared = isLast ? nil : input
                         let ready = exact ? input : try preprocessor.normalizedAfterResampling(consume input)
-                        labels = try predict(loaded, ready, report: report)
+                        labels = try predict(loaded, ready, report: report, isCancelled: isCancelled)
                     } else {
-                        labels = try loaded.segment(region, progress: report)
+                        labels = try loaded.segment(region, progress: report, isCancelled: isCancelled)
                     }
-                } catch let error as SegmentationError {
-                    throw error
                 } catch {
-                    throw SegmentationError(.model, "model \(model.entry.id): \(error)", underlying: error)
+                    throw SegmentationError(modelFailure: error, model: model.entry.id)
                 }
                 state.add(labels, at: box?.lower ?? .zero, structures: model.structures, model: model.entry.id)
             }
@@ -159,9 +183,10 @@ public struct SegmentationJob: Sendable {
 
     /// Sliding window and export of an already preprocessed case.
     func predict(
-        _ model: SegmentationModel, _ input: PreprocessedCase, report: @escaping (PredictionProgress) -> Void
+        _ model: SegmentationModel, _ input: PreprocessedCase, report: @escaping (PredictionProgress) -> Void,
+        isCancelled: @escaping () -> Bool
     ) throws -> Volume<UInt8> {
-        let logits = try model.predictor.predictLogits(input.data, progress: report)
+        let logits = try model.predictor.predictLogits(input.data, progress: report, isCancelled: isCancelled)
         let exported = try model.predictor.export(logits, properties: input.properties)
         return model.canonical(try model.predictor.postprocessed(exported.segmentation))
     }

@@ -43,6 +43,25 @@ public struct SegmentationModel: Sendable {
         }
     }
 
+    private init(entry: CatalogEntry, predictor: Predictor, lookup: [UInt8]) {
+        self.entry = entry
+        self.predictor = predictor
+        self.lookup = lookup
+    }
+
+    /// The same loaded networks with another tile step and mirroring (no checkpoint is read again).
+    /// - Throws: `.invalidRequest` for a tile step outside (0, 1].
+    public func reconfigured(mirroring: Bool, tileStep: Double) throws(SegmentationError) -> SegmentationModel {
+        guard predictor.options.mirroring != mirroring || predictor.options.tileStep != tileStep else { return self }
+        do {
+            return SegmentationModel(
+                entry: entry, predictor: try predictor.reconfigured(tileStep: tileStep, mirroring: mirroring),
+                lookup: lookup)
+        } catch {
+            throw SegmentationError(.invalidRequest, "model \(entry.id): \(error)", underlying: error)
+        }
+    }
+
     static func lookup(entry: CatalogEntry, dataset: DatasetDescription) throws(SegmentationError) -> [UInt8] {
         var table = [UInt8](repeating: 0, count: 256)
         for (name, structure) in entry.labels {
@@ -62,19 +81,20 @@ public struct SegmentationModel: Sendable {
 
     /// Segments `ct` (HU): a label map of canonical values on `ct`'s grid. The same steps as
     /// `Predictor.predict`, with the float32 copy of the CT released as soon as it is preprocessed.
+    /// `isCancelled` is asked before each tile (`.cancelled` when it answers true).
     public func segment(
-        _ ct: Volume<Int16>, progress: ((PredictionProgress) -> Void)? = nil
+        _ ct: Volume<Int16>, progress: ((PredictionProgress) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
     ) throws(SegmentationError) -> Volume<UInt8> {
         do {
             var preprocessed = try predictor.preprocess([ct.converted(to: Float.self)])
             progress?(.preprocessed(shape: preprocessed.data.shape))
-            let logits = try predictor.predictLogits(preprocessed.data, progress: progress)
+            let logits = try predictor.predictLogits(preprocessed.data, progress: progress, isCancelled: isCancelled)
             preprocessed.data = NDArray(shape: [0], repeating: 0)
             progress?(.exporting)
             let exported = try predictor.export(logits, properties: preprocessed.properties)
             return canonical(try predictor.postprocessed(exported.segmentation))
         } catch {
-            throw SegmentationError(.model, "model \(entry.id): \(error)", underlying: error)
+            throw SegmentationError(modelFailure: error, model: entry.id)
         }
     }
 

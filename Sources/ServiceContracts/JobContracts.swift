@@ -23,10 +23,12 @@ public struct JobOptions: Codable, Sendable, Hashable {
     public var tileStep: Double
     /// Stop after segmentation (no post-processing, no meshes).
     public var segmentOnly: Bool
+    /// How the meshes are made.
+    public var mesh: MeshSettings
 
     public init(
         structures: [String] = [], pins: [String: Int] = [:], preview: Bool = false, mirroring: Bool = true,
-        tileStep: Double = 0.5, segmentOnly: Bool = false
+        tileStep: Double = 0.5, segmentOnly: Bool = false, mesh: MeshSettings = MeshSettings()
     ) {
         self.structures = structures
         self.pins = pins
@@ -34,6 +36,36 @@ public struct JobOptions: Codable, Sendable, Hashable {
         self.mirroring = mirroring
         self.tileStep = tileStep
         self.segmentOnly = segmentOnly
+        self.mesh = mesh
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case structures, pins, preview, mirroring, tileStep, segmentOnly, mesh
+    }
+
+    /// Decodes options; `mesh` may be absent (jobs recorded before it existed get the defaults).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        structures = try container.decode([String].self, forKey: .structures)
+        pins = try container.decode([String: Int].self, forKey: .pins)
+        preview = try container.decode(Bool.self, forKey: .preview)
+        mirroring = try container.decode(Bool.self, forKey: .mirroring)
+        tileStep = try container.decode(Double.self, forKey: .tileStep)
+        segmentOnly = try container.decode(Bool.self, forKey: .segmentOnly)
+        mesh = try container.decodeIfPresent(MeshSettings.self, forKey: .mesh) ?? MeshSettings()
+    }
+}
+
+/// A job's mesh settings (the defaults are `organa run`'s).
+public struct MeshSettings: Codable, Sendable, Hashable {
+    /// Slicer-style smoothing factor in [0, 1]; 0 turns smoothing off.
+    public var smoothing: Double
+    /// Fraction of triangles removed after smoothing, in [0, 1) (0.8 keeps 20 %).
+    public var decimation: Double
+
+    public init(smoothing: Double = 0.5, decimation: Double = 0) {
+        self.smoothing = smoothing
+        self.decimation = decimation
     }
 }
 

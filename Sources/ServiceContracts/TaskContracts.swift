@@ -2,6 +2,8 @@
 // (image, post, mesh, or any step in any language listed in the gateway's configuration) implements
 //   PUT /internal/v1/tasks/{taskId}   body TaskRequest → 202 TaskStatus (idempotent: a known id answers its status)
 //   GET /internal/v1/tasks/{taskId}   → 200 TaskStatus, 404 when the service does not know the task
+//   DELETE /internal/v1/tasks/{taskId} → stops a running task; 200 TaskStatus once it has ended (`cancelled`),
+//                                        202 while it is still stopping, 404 when the service does not know it
 // Inputs and outputs are storage keys; a step reads masks by key and writes its results under `outputPrefix`.
 
 /// Path prefix of the stage services' task routes.
@@ -36,9 +38,9 @@ public struct TaskRequest: Codable, Sendable, Hashable {
     }
 }
 
-/// `running`, `done`, `failed`.
+/// `running`, `done`, `failed`, `cancelled` (stopped by a DELETE; it writes nothing more).
 public enum TaskState: String, Codable, Sendable {
-    case running, done, failed
+    case running, done, failed, cancelled
 }
 
 /// Something a stage reports while it runs: progress, or a result that now exists in storage.

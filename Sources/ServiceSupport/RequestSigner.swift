@@ -23,6 +23,11 @@ public struct RequestSigner: Sendable {
 
     /// Lower-case hex HMAC-SHA256 of `message` under `key`.
     public static func hmacHex(key: [UInt8], message: some Collection<UInt8>) -> String {
+        hex(hmac(key: key, message: message))
+    }
+
+    /// HMAC-SHA256 of `message` under `key` (32 bytes).
+    public static func hmac(key: [UInt8], message: some Collection<UInt8>) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 32
         let input = Array(message)
@@ -33,7 +38,12 @@ public struct RequestSigner: Sendable {
                     messageBuffer.count, &digest, &length)
             }
         }
-        return hex(digest)
+        return digest
+    }
+
+    /// Whether two byte strings are equal, in time that depends only on their length.
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && CRYPTO_memcmp(a, b, a.count) == 0
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

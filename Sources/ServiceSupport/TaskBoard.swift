@@ -2,6 +2,9 @@
 // long, synchronous and CPU-bound; it must not hold a cooperative thread), its events kept for the
 // gateway to read. A PUT for a known id answers its status and starts nothing (idempotent); a restarted
 // service knows no task, so the gateway PUTs again and the task runs again (its writes are idempotent).
+// A DELETE cancels a running task: its work is told through `isCancelled` (checked between its steps), events
+// it emits from then on are dropped, and the DELETE answers once the task's thread has ended (or after
+// `cancelWait` seconds) with the state `cancelled`, so that the caller may remove the task's outputs.
 import Foundation
 public import Hummingbird
 public import Logging
@@ -10,10 +13,21 @@ public import ServiceContracts
 public final class TaskBoard: @unchecked Sendable {
     /// The work of one task: reads inputs by key, writes results, reports through `emit`.
     public typealias Work = @Sendable (TaskRequest, _ emit: @escaping @Sendable (TaskEvent) -> Void) throws -> Void
+    /// Work that stops early when `isCancelled` answers true.
+    public typealias CancellableWork =
+        @Sendable (
+            TaskRequest, _ emit: @escaping @Sendable (TaskEvent) -> Void, _ isCancelled: @escaping @Sendable () -> Bool
+        ) throws -> Void
 
     private let lock = NSLock()
     private var tasks: [String: TaskStatus] = [:]
-    private let work: Work
+    /// Tasks asked to stop.
+    private var cancelled: Set<String> = []
+    /// Tasks whose thread has not ended.
+    private var active: Set<String> = []
+    private let work: CancellableWork
+    /// How long a DELETE waits for the task's thread to end, in seconds.
+    public var cancelWait: Double = 20
     /// Refuses a task before it starts (e.g. over the memory budget); returns what to release when it ends.
     private let admit: @Sendable (TaskRequest) throws(ServiceError) -> (@Sendable () -> Void)
 
@@ -22,7 +36,36 @@ public final class TaskBoard: @unchecked Sendable {
         work: @escaping Work
     ) {
         self.admit = admit
+        self.work = { request, emit, _ in try work(request, emit) }
+    }
+
+    /// A board whose work checks `isCancelled` between its steps.
+    public init(
+        admit: @escaping @Sendable (TaskRequest) throws(ServiceError) -> (@Sendable () -> Void) = { _ in {} },
+        cancellable work: @escaping CancellableWork
+    ) {
+        self.admit = admit
         self.work = work
+    }
+
+    /// Whether `id` was asked to stop.
+    public func isCancelled(_ id: String) -> Bool {
+        lock.withLock { cancelled.contains(id) }
+    }
+
+    /// Asks a running task to stop; returns its status (nil for an unknown task). A finished task is left as
+    /// it is.
+    public func cancel(_ id: String) -> TaskStatus? {
+        lock.withLock {
+            guard let task = tasks[id] else { return nil }
+            if active.contains(id) { cancelled.insert(id) }
+            return task
+        }
+    }
+
+    /// Whether the task's thread is still running.
+    public func isActive(_ id: String) -> Bool {
+        lock.withLock { active.contains(id) }
     }
 
     public func status(_ id: String) -> TaskStatus? {
@@ -39,6 +82,7 @@ public final class TaskBoard: @unchecked Sendable {
         let inserted: Bool = lock.withLock {
             if tasks[id] != nil { return false }
             tasks[id] = fresh
+            active.insert(id)
             return true
         }
         guard inserted else {
@@ -51,16 +95,19 @@ public final class TaskBoard: @unchecked Sendable {
         logger.info("task started")
         let taskLogger = logger
         let thread = Thread { [self] in
-            defer { release() }
+            defer {
+                release()
+                _ = lock.withLock { active.remove(id) }
+            }
             let started = Date()
             do {
-                try work(request) { event in
-                    self.lock.withLock { self.tasks[id]?.events.append(event) }
-                }
+                try work(request, { event in self.record(event, task: id) }, { self.isCancelled(id) })
+                if endCancelled(id, logger: taskLogger, since: started) { return }
                 lock.withLock { tasks[id]?.state = .done }
                 taskLogger.info(
                     "task done", metadata: ["seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))"])
             } catch {
+                if endCancelled(id, logger: taskLogger, since: started) { return }
                 taskLogger.error("task failed: \(error)")
                 let code = (error as? ServiceError)?.code == .unprocessable ? "invalidInput" : "failed"
                 lock.withLock {
@@ -75,7 +122,32 @@ public final class TaskBoard: @unchecked Sendable {
         return fresh
     }
 
-    /// `PUT` and `GET /internal/v1/tasks/{id}` on `router` (put it behind `SignatureMiddleware`).
+    /// Keeps an event of a task that was not cancelled.
+    private func record(_ event: TaskEvent, task id: String) {
+        lock.withLock {
+            guard !cancelled.contains(id) else { return }
+            tasks[id]?.events.append(event)
+        }
+    }
+
+    /// Marks a cancelled task's end; false when it was not cancelled.
+    private func endCancelled(_ id: String, logger: Logger, since started: Date) -> Bool {
+        guard isCancelled(id) else { return false }
+        lock.withLock { tasks[id]?.state = .cancelled }
+        logger.info(
+            "task cancelled", metadata: ["seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))"])
+        return true
+    }
+
+    /// Cancels the task and waits (up to `cancelWait` seconds) for its thread to end.
+    func cancelAndWait(_ id: String) async throws -> TaskStatus? {
+        guard cancel(id) != nil else { return nil }
+        let deadline = Date().addingTimeInterval(cancelWait)
+        while isActive(id), Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+        return status(id)
+    }
+
+    /// `PUT`, `GET` and `DELETE /internal/v1/tasks/{id}` on `router` (put it behind `SignatureMiddleware`).
     public func addRoutes<Context: RequestContext>(to router: some RouterMethods<Context>, store: ObjectStore) {
         router.put("tasks/:id") { request, context -> Response in
             var request = request
@@ -92,6 +164,11 @@ public final class TaskBoard: @unchecked Sendable {
             let id = try context.parameters.require("id")
             guard let status = self.status(id) else { throw ServiceError(.notFound, "no task \(id)") }
             return try JSONResponse.make(status)
+        }
+        router.delete("tasks/:id") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            guard let status = try await self.cancelAndWait(id) else { throw ServiceError(.notFound, "no task \(id)") }
+            return try JSONResponse.make(status, status: status.state == .running ? .accepted : .ok)
         }
     }
 }

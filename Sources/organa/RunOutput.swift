@@ -156,7 +156,9 @@ final class JobProgressDisplay: @unchecked Sendable {
             line("\(model) \(tileBar(done: done, total: total))", final: false)
         case .finished(let stage, let seconds): line(String(format: "%@: done in %.2f s", stage, seconds), final: true)
         case .previewReady: line("preview ready", final: true)
-        case .maskReady(let structure): line("mask ready: \(structure.rawValue)", final: true)
+        case .modelFinished(let model, let masks):
+            line("masks ready (\(model)): \(masks.map(\.structure.rawValue).joined(separator: ", "))", final: true)
+        case .modelLoaded(let model): line("\(model): weights loaded", final: false)
         }
     }
 

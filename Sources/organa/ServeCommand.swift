@@ -74,9 +74,15 @@ struct ServeImage: AsyncParsableCommand {
                 service: try common.configuration(), catalogPath: catalog,
                 memoryBudgetBytes: Int(memoryBudget * 1_073_741_824)))
         let logger = common.logger("image")
+        let announce = announceListening("image", host: common.host)
         try await ServiceHost.run(
             router: service.router(logger: logger), name: "organa-image", configuration: service.configuration.service,
-            logger: logger, onRunning: announceListening("image", host: common.host))
+            logger: logger
+        ) { port in
+            await announce(port)
+            // Serving first: /health answers while the weights load, /ready once they are.
+            service.startLoadingModels(logger: logger)
+        }
     }
 }
 
@@ -114,11 +120,14 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Extra mask step NAME=URL, run beside meshing (repeatable).") var maskStep: [String] = []
     @Option(help: "Sample CT NAME=PATH a job can start from (repeatable); 'phantom' is built in.")
     var sample: [String] = []
+    @Option(help: "Required JWT issuer (iss); JWTs are accepted when ORGANA_JWT_SECRET is set.") var jwtIssuer: String?
+    @Option(help: "Required JWT audience (aud).") var jwtAudience: String?
 
     func configuration(
         service: ServiceConfiguration, image: URL, post: URL, mesh: URL
     ) throws -> GatewayConfiguration {
-        let keys = (ProcessInfo.processInfo.environment["ORGANA_API_KEYS"] ?? "").split(separator: ",").map {
+        let environment = ProcessInfo.processInfo.environment
+        let keys = (environment["ORGANA_API_KEYS"] ?? "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty }
         var steps: [StepEndpoint] = []
@@ -132,11 +141,27 @@ struct GatewayOptions: ParsableArguments {
         let configuration = GatewayConfiguration(
             service: service, databasePath: database ?? service.storeRoot.appendingPathComponent("jobs.sqlite").path,
             apiKeys: keys, image: image, post: post, mesh: mesh, maskSteps: steps, catalogPath: catalog,
-            maximumUploadBytes: maxUploadBytes,
+            maximumUploadBytes: maxUploadBytes, jwt: try jwt(secret: environment["ORGANA_JWT_SECRET"]),
             samples: try ServeSamples.resolve(sample, storeRoot: service.storeRoot))
         let problems = configuration.problems
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
         return configuration
+    }
+}
+
+extension GatewayOptions {
+    /// JWT settings when a secret is set (then the issuer and audience are required too).
+    func jwt(secret: String?) throws -> JWTConfiguration? {
+        guard let secret, !secret.isEmpty else {
+            if jwtIssuer != nil || jwtAudience != nil {
+                throw ValidationError("--jwt-issuer/--jwt-audience need ORGANA_JWT_SECRET")
+            }
+            return nil
+        }
+        guard let jwtIssuer, let jwtAudience else {
+            throw ValidationError("ORGANA_JWT_SECRET is set: --jwt-issuer and --jwt-audience are required")
+        }
+        return JWTConfiguration(secret: secret, issuer: jwtIssuer, audience: jwtAudience)
     }
 }
 
@@ -197,7 +222,10 @@ struct ServeAll: AsyncParsableCommand {
                         }
                     try await ServiceHost.run(
                         router: router, name: "organa-\(name)", configuration: internalConfiguration, logger: logger
-                    ) { port in await ports.set(name, port) }
+                    ) { port in
+                        await ports.set(name, port)
+                        if name == "image" { image.startLoadingModels(logger: logger) }
+                    }
                 }
             }
             let urls = try await ports.wait(for: ["image", "post", "mesh"]).mapValues {

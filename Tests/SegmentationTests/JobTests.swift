@@ -144,7 +144,7 @@ import VolumeCore
         #expect(
             (0..<3).allSatisfy { box.lower[$0] <= truthKidneys.lower[$0] && box.upper[$0] >= truthKidneys.upper[$0] })
         let previewIndex = events.firstIndex { if case .previewReady = $0 { true } else { false } }
-        let firstMask = events.firstIndex { if case .maskReady = $0 { true } else { false } }
+        let firstMask = events.firstIndex { if case .modelFinished = $0 { true } else { false } }
         #expect(previewIndex != nil && firstMask != nil && previewIndex! < firstMask!)
     }
 

@@ -52,4 +52,14 @@ import Testing
         #expect(try store.job(id) == nil)
         #expect(throws: ServiceError.self) { try store.transition(id, to: .meshing) }
     }
+
+    /// Options recorded before mesh settings existed decode with `organa run`'s mesh defaults.
+    @Test func optionsWithoutMeshSettingsGetTheDefaults() throws {
+        let old =
+            #"{"structures":["kidney"],"pins":{},"preview":false,"mirroring":true,"tileStep":0.5,"segmentOnly":false}"#
+        let options = try JSONDecoder().decode(JobOptions.self, from: Data(old.utf8))
+        #expect(options.mesh == MeshSettings(smoothing: 0.5, decimation: 0) && options.structures == ["kidney"])
+        let custom = JobOptions(mesh: MeshSettings(smoothing: 0.1, decimation: 0.3))
+        #expect(try JSONDecoder().decode(JobOptions.self, from: JobStore.encode(custom)) == custom)
+    }
 }

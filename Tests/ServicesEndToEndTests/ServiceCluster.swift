@@ -94,6 +94,8 @@ final class ServiceCluster: @unchecked Sendable {
 
     let folder: URL
     let gatewayArguments: [String]
+    /// Environment the gateway gets beyond `environment` (e.g. its JWT secret).
+    let gatewayEnvironment: [String: String]
     /// Mask steps started before the gateway and listed in its configuration: name → command line.
     let maskSteps: [(name: String, command: [String])]
     var services: [String: ServiceProcess] = [:]
@@ -103,9 +105,13 @@ final class ServiceCluster: @unchecked Sendable {
         ["ORGANA_INTERNAL_SECRET": Self.secret, "ORGANA_API_KEYS": Self.apiKey, "ORGANA_STORE": store.path]
     }
 
-    init(gatewayArguments: [String] = [], maskSteps: [(name: String, command: [String])] = []) throws {
+    init(
+        gatewayArguments: [String] = [], gatewayEnvironment: [String: String] = [:],
+        maskSteps: [(name: String, command: [String])] = []
+    ) throws {
         folder = try RepositoryPaths.temporaryFolder()
         self.gatewayArguments = gatewayArguments
+        self.gatewayEnvironment = gatewayEnvironment
         self.maskSteps = maskSteps
         do {
             for name in ["image", "post", "mesh"] { try start(name) }
@@ -137,7 +143,8 @@ final class ServiceCluster: @unchecked Sendable {
         default: break
         }
         services[name] = try ServiceProcess(
-            name: name, arguments: ["serve"] + arguments, environment: environment,
+            name: name, arguments: ["serve"] + arguments,
+            environment: name == "gateway" ? environment.merging(gatewayEnvironment) { $1 } : environment,
             log: folder.appendingPathComponent("\(name).log"))
     }
 
@@ -251,5 +258,32 @@ final class ServiceCluster: @unchecked Sendable {
             events.append(event)
         }
         return events
+    }
+}
+
+extension ServiceCluster {
+    /// A Prometheus sample of a service's `/metrics` (nil when absent).
+    func metric(_ service: String, _ name: String) async throws -> Double? {
+        let (body, _) = try await URLSession.shared.data(
+            from: services[service]!.url.appendingPathComponent("metrics"))
+        let text = String(decoding: body, as: UTF8.self)
+        return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap {
+            Double($0.dropFirst(name.count + 1))
+        }
+    }
+
+    /// The image service's checkpoint reads and models in memory, once it is ready (after at most `timeout` s).
+    func imageModelCounts(timeout: Double = 60) async throws -> (reads: Double, loaded: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let (_, response) = try await URLSession.shared.data(
+                from: services["image"]!.url.appendingPathComponent("ready"))
+            if (response as? HTTPURLResponse)?.statusCode == 200 { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return (
+            try await metric("image", "organa_checkpoint_reads_total") ?? -1,
+            try await metric("image", "organa_models_loaded") ?? -1
+        )
     }
 }

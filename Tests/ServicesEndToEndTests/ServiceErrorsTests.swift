@@ -115,16 +115,33 @@ extension EndToEnd {
                 "-H", "Content-Type: application/octet-stream", "-T", file.path, "-X", "POST",
                 cluster.gateway.appendingPathComponent("v1/jobs").absoluteString,
             ]
+            #expect(try Self.run(curl) == "400", "a zero-filled body is not NIfTI")
+            let grown = try Self.peakRSS(pid) - before
+            #expect(grown < 48 << 20, "gateway peak RSS grew by \(grown) bytes for a 256 MiB upload")
+            // The same file as a multipart form (curl streams it from disk): parsed as it arrives, never held.
+            let form = Process()
+            form.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            form.arguments = [
+                "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                "Authorization: Bearer \(ServiceCluster.apiKey)", "-F", "structures=kidney",
+                "-F", "file=@\(file.path);type=application/octet-stream",
+                cluster.gateway.appendingPathComponent("v1/jobs").absoluteString,
+            ]
+            #expect(try Self.run(form) == "400", "a zero-filled file part is not NIfTI")
+            let grownAfterForm = try Self.peakRSS(pid) - before
+            #expect(grownAfterForm < 48 << 20, "gateway peak RSS grew by \(grownAfterForm) bytes for a 256 MiB form")
+            let jobs = cluster.store.appendingPathComponent("jobs")
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: jobs.path))?.isEmpty ?? true)
+        }
+
+        /// Runs a curl process; what it wrote on stdout.
+        static func run(_ curl: Process) throws -> String {
             let output = Pipe()
             curl.standardOutput = output
             try curl.run()
-            let status = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             curl.waitUntilExit()
-            #expect(status == "400", "a zero-filled body is not NIfTI: \(status)")
-            let grown = try Self.peakRSS(pid) - before
-            #expect(grown < 48 << 20, "gateway peak RSS grew by \(grown) bytes for a 256 MiB upload")
-            let jobs = cluster.store.appendingPathComponent("jobs")
-            #expect((try? FileManager.default.contentsOfDirectory(atPath: jobs.path))?.isEmpty ?? true)
+            return text
         }
 
         /// VmHWM of a process, in bytes.

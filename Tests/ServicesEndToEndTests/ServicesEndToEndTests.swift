@@ -84,6 +84,14 @@ extension EndToEnd {
             #expect(Set(meshes.compactMap(\.1.structure)) == ["kidney", "tumor"])
             for (offset, _) in meshes { #expect(offset > index(.meshing) && offset < index(.done)) }
             #expect(events.contains { $0.type == "progress" && $0.stage == "kidney-tumor-v1" })
+            // The model's masks are announced the moment it ends, before the image job stores its label map.
+            let labelsIndex = artifacts.first { $0.1.kind == "labels" }?.0 ?? -1
+            for (offset, artifact) in artifacts where artifact.kind == "mask" {
+                #expect(offset < labelsIndex, "mask \(artifact.structure ?? "") announced after the label map")
+            }
+            // The image service read each model's checkpoints once, at start-up, none for the job.
+            let counts = try await cluster.imageModelCounts()
+            #expect(counts.loaded == 5 && counts.reads == counts.loaded, "\(counts)")
             let done = try await cluster.job(job.id)
             #expect(done.state == .done)
             #expect(Set(done.artifacts) == Set(artifacts.map(\.1)))

@@ -4,6 +4,7 @@
 It implements the mask-step contract (api/mask-step.openapi.json):
   PUT /internal/v1/tasks/{taskId}  body TaskRequest -> 202 TaskStatus (a known id answers its status)
   GET /internal/v1/tasks/{taskId}  -> 200 TaskStatus, 404 for an unknown task
+  DELETE /internal/v1/tasks/{taskId} -> stops a running task before it writes (200 once it has ended), 404 unknown
 It verifies the gateway's HMAC signature, reads the corrected label map by storage key from the shared object
 store, counts each label's voxels and writes `<outputPrefix>structure_volumes.json` (atomically), announced as
 an `artifact` event.
@@ -27,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 NAMES = {1: "kidney", 2: "tumor", 3: "artery", 4: "vein", 5: "ureter"}
 KEY = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
 TASKS = {}
+CANCELLED = set()
 LOCK = threading.Lock()
 
 
@@ -66,6 +68,10 @@ def run_task(task_id, request, root):
             for label in range(1, 256) if histogram[label]
         }
         key = request["outputPrefix"] + "structure_volumes.json"
+        with LOCK:
+            if task_id in CANCELLED:  # deleted while counting: write nothing
+                TASKS[task_id]["state"] = "cancelled"
+                return
         target = path_of(root, key)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         temporary = target + f".{os.getpid()}.partial"
@@ -141,6 +147,22 @@ class Handler(BaseHTTPRequestHandler):
         if not known:
             threading.Thread(target=run_task, args=(task_id, request, self.root), daemon=True).start()
         self.answer(202, status)
+
+    def do_DELETE(self):
+        task_id = self.task_id()
+        if task_id is None or self.verified_body() is None:
+            return None if task_id else self.answer(404, {"error": {"code": "notFound", "message": self.path}})
+        deadline = time.time() + 10
+        while True:
+            with LOCK:
+                if task_id not in TASKS:
+                    return self.answer(404, {"error": {"code": "notFound", "message": f"no task {task_id}"}})
+                if TASKS[task_id]["state"] == "running":
+                    CANCELLED.add(task_id)
+                status = json.loads(json.dumps(TASKS[task_id]))
+            if status["state"] != "running" or time.time() > deadline:
+                return self.answer(202 if status["state"] == "running" else 200, status)
+            time.sleep(0.01)
 
     def log_message(self, format, *args):
         sys.stderr.write("structure_volumes: " + format % args + "\n")

@@ -52,6 +52,8 @@ public struct Predictor: Sendable {
     public let folds: [String]
     let networks: [UNet]
     let window: SlidingWindow
+    /// The checkpoint's mirroring axes (used when `options.mirroring` is on).
+    let mirrorAxes: [Int]
 
     /// Loads the model's folds.
     /// - Throws: `NNUNetError` for a missing fold, a checkpoint that does not match the plans, a cascade
@@ -85,9 +87,37 @@ public struct Predictor: Sendable {
         self.options = options
         self.folds = folds
         self.networks = networks
+        self.mirrorAxes = mirrorAxes
         window = try SlidingWindow(
             patchSize: configuration.patchSize,
             options: SlidingWindowOptions(tileStep: options.tileStep, mirrorAxes: options.mirroring ? mirrorAxes : []))
+    }
+
+    /// The same loaded networks with another tile step and mirroring (no checkpoint is read again).
+    /// - Throws: `.invalidInput` for a tile step outside (0, 1].
+    public func reconfigured(tileStep: Double, mirroring: Bool) throws(NNUNetError) -> Predictor {
+        var options = options
+        options.tileStep = tileStep
+        options.mirroring = mirroring
+        return Predictor(
+            model: model, configuration: configuration, options: options, folds: folds, networks: networks,
+            mirrorAxes: mirrorAxes,
+            window: try SlidingWindow(
+                patchSize: configuration.patchSize,
+                options: SlidingWindowOptions(tileStep: tileStep, mirrorAxes: mirroring ? mirrorAxes : [])))
+    }
+
+    private init(
+        model: ModelFolder, configuration: ConfigurationPlan, options: PredictionOptions, folds: [String],
+        networks: [UNet], mirrorAxes: [Int], window: SlidingWindow
+    ) {
+        self.model = model
+        self.configuration = configuration
+        self.options = options
+        self.folds = folds
+        self.networks = networks
+        self.mirrorAxes = mirrorAxes
+        self.window = window
     }
 
     /// Numbered folds in numeric order; `all` only when there is no numbered fold.
@@ -123,14 +153,19 @@ public struct Predictor: Sendable {
     }
 
     /// Sliding window over every fold, averaged in fp16: nnU-Net's `predict_logits_from_preprocessed_data`.
+    /// `isCancelled` is asked before each tile; when it answers true the prediction stops with `.cancelled`.
     public func predictLogits(
-        _ data: NDArray<Float>, progress: ((PredictionProgress) -> Void)? = nil
+        _ data: NDArray<Float>, progress: ((PredictionProgress) -> Void)? = nil,
+        isCancelled: (() -> Bool)? = nil
     ) throws(NNUNetError) -> NDArray<Float16> {
         var ensemble = FoldEnsemble()
         for (index, network) in networks.enumerated() {
             let logits = try window.predictLogits(
                 data, classCount: network.architecture.classCount,
-                network: { (x) throws(NNUNetError) in try network(x) },
+                network: { (x) throws(NNUNetError) in
+                    if isCancelled?() == true { throw NNUNetError(.cancelled, "the prediction was cancelled") }
+                    return try network(x)
+                },
                 progress: { done, total in
                     progress?(.tile(done: done, total: total, foldIndex: index, foldCount: networks.count))
                 })
