@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages Organa builds against (libdeflate, zlib, OpenBLAS, SQLite, libcrypto, pkg-config),
-# and Chromium for the viewer's browser test (tools/viewer/viewer_check.py), if missing.
+# if missing; with --browser also Chromium, for the viewer's browser test (tools/viewer/viewer_check.py).
 # Idempotent and quiet when everything is present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -13,7 +13,7 @@ pkg-config --exists libcrypto 2>/dev/null || missing+=(libssl-dev)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ "${1:-}" = "--browser" ]; then command -v chromium >/dev/null 2>&1 || missing+=(chromium); fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing Debian packages: ${missing[*]}" >&2

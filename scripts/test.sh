@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-scripts/install-system-deps.sh
+scripts/install-system-deps.sh --browser
 ORGANA_REFERENCE_PYTHON="$(scripts/setup-reference-python.sh | tail -n 1)"
 export ORGANA_REFERENCE_PYTHON
 scripts/check-format.sh
