@@ -16,7 +16,9 @@ struct ExportParityTests {
         let info = try PredictorFixtures.caseInfo(modelCase)
         let base = PredictorFixtures.folder(modelCase)
         let predictor = try Predictor(model: folder, options: PredictionOptions(mirroring: false))
-        let properties = try predictor.preprocess([try PredictorFixtures.image(modelCase)]).properties
+        let properties = try predictor.preprocess(
+            [try PredictorFixtures.image(modelCase)], previousStage: PredictorFixtures.previousStage(modelCase)
+        ).properties
         let logits = try NDArray(
             shape: info.arrays["logits.f16"]!.shape, elements: PredictorFixtures.float16(base + "/logits.f16"))
         let expected = try PredictorFixtures.uint8(base + "/segmentation.u8")
@@ -45,7 +47,8 @@ struct ExportParityTests {
         for mirrored in info.arrays["segmentation_mirrored.u8"] == nil ? [false] : [false, true] {
             let predictor = try Predictor(model: folder, options: PredictionOptions(mirroring: mirrored))
             let image = try PredictorFixtures.image(modelCase)
-            let exported = try predictor.predict([image])
+            let previous = try PredictorFixtures.previousStage(modelCase)
+            let exported = try predictor.predict([image], previousStage: previous)
             #expect(exported.segmentation.geometry == image.geometry)
             let expected = try PredictorFixtures.uint8(
                 base + (mirrored ? "/segmentation_mirrored.u8" : "/segmentation.u8"))
@@ -54,5 +57,29 @@ struct ExportParityTests {
             #expect(agreement >= 0.9999)
             #expect(dice.values.allSatisfy { $0 >= 0.999 })
         }
+    }
+
+    /// The cascade run wholly by Organa (its own previous stage, then the cascade stage on that) gives
+    /// nnunetv2's chained segmentation.
+    @Test(arguments: PredictorFixtures.modelCases.filter { $0.hasPrefix("cascade/") })
+    func cascadeChainMatches(modelCase: String) throws {
+        let folder = try PredictorFixtures.modelFolder(modelCase)
+        let previousFolder = try PredictorFixtures.modelFolder(
+            "cascade-lowres/" + modelCase.split(separator: "/")[1])
+        let image = try PredictorFixtures.image(modelCase)
+        let options = PredictionOptions(mirroring: false)
+        let previous = try Predictor(model: previousFolder, options: options).predict([image]).segmentation
+        let theirsPrevious = try #require(try PredictorFixtures.previousStage(modelCase))
+        let (previousDice, previousAgreement) = PredictorFixtures.agreement(
+            previous.voxels.elements, theirsPrevious.voxels.elements)
+        let exported = try Predictor(model: folder, options: options).predict([image], previousStage: previous)
+        let expected = try PredictorFixtures.uint8(PredictorFixtures.folder(modelCase) + "/segmentation.u8")
+        let (dice, agreement) = PredictorFixtures.agreement(exported.segmentation.voxels.elements, expected)
+        print(
+            "parity \(modelCase) cascade chain: previous stage agreement \(previousAgreement) Dice \(previousDice); "
+                + "final agreement \(agreement), Dice \(dice)")
+        #expect(previousAgreement >= 0.9999)
+        #expect(agreement >= 0.9999)
+        #expect(dice.values.allSatisfy { $0 >= 0.999 })
     }
 }

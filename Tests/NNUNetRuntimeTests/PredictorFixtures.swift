@@ -77,11 +77,25 @@ enum PredictorFixtures {
         try NiftiReader.read(folder(modelCase) + "/ct.nii.gz").volume.converted(to: Float.self)
     }
 
-    /// The bundled model a fixture case belongs to; a fixture without its model is an error, not a skip.
+    /// The model a fixture case belongs to: a bundled one (models/) or a test-only one (Fixtures/trained/, made
+    /// by tools/reference/make_fixture_models.py); a fixture without its model is an error, not a skip.
     static func modelFolder(_ modelCase: String) throws -> ModelFolder {
         let model = String(modelCase.split(separator: "/")[0])
-        try #require(BundledModels.available(model), "fixture \(modelCase) has no models/\(model)")
-        return try ModelFolder(path: BundledModels.folder(model))
+        if BundledModels.available(model) { return try ModelFolder(path: BundledModels.folder(model)) }
+        let trained = CheckpointFixtures.root.appendingPathComponent("trained/\(model)").path
+        try #require(
+            FileManager.default.fileExists(atPath: trained + "/plans.json"),
+            "fixture \(modelCase) has neither models/\(model) nor Fixtures/trained/\(model)")
+        return try ModelFolder(path: trained)
+    }
+
+    /// A cascade case's previous-stage segmentation (nnunetv2's, on the CT's grid); nil for other models.
+    static func previousStage(_ modelCase: String) throws -> Volume<UInt8>? {
+        let name = "previous_stage.u8"
+        guard let array = try caseInfo(modelCase).arrays[name] else { return nil }
+        let image = try self.image(modelCase)
+        let labels = try NDArray(shape: array.shape, elements: uint8(folder(modelCase) + "/" + name))
+        return try Volume(voxels: labels, geometry: image.geometry)
     }
 
     /// Per label: Dice of `a` vs `b`, plus the fraction of equal voxels.
@@ -108,9 +122,14 @@ enum PredictorFixtures {
 }
 
 extension PredictorFixtures {
-    /// The preprocessor of the configuration the fold-0 checkpoint was trained with.
+    /// The first fold nnU-Net would use (fold 0, or `all` in a folder trained on every case).
+    static func firstFold(_ folder: ModelFolder) throws -> String {
+        try #require(Predictor.defaultFolds(folder.folds).first, "\(folder.path) has no fold")
+    }
+
+    /// The preprocessor of the configuration the first fold's checkpoint was trained with.
     static func preprocessor(_ folder: ModelFolder) throws -> Preprocessor {
-        let checkpoint = try Checkpoint.load(try folder.checkpointPath(fold: "0"))
+        let checkpoint = try Checkpoint.load(try folder.checkpointPath(fold: firstFold(folder)))
         let configuration = try folder.plans.configuration(checkpoint.configuration ?? "3d_fullres")
         return Preprocessor(plans: folder.plans, configuration: configuration)
     }

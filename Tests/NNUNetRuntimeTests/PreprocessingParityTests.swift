@@ -5,7 +5,8 @@ import VolumeCore
 
 @testable import NNUNetRuntime
 
-/// nnunetv2's `DefaultPreprocessor.run_case_npy` output (crop, CT normalisation, resampling incl. separate-z)
+/// nnunetv2's `DefaultPreprocessor.run_case_npy` output (crop, CT normalisation, resampling incl. separate-z;
+/// for the cascade fixture also the previous stage's segmentation, resampled and appended one-hot)
 /// against the fixtures of tools/reference/make_predictor_fixtures.py; bit-identical float32 expected
 /// (docs/design/0003-predictor.md). Skipped when the bundled model folder is absent.
 @Suite("preprocessing parity with nnunetv2")
@@ -14,7 +15,11 @@ struct PreprocessingParityTests {
     func preprocessingMatches(modelCase: String) throws {
         let folder = try PredictorFixtures.modelFolder(modelCase)
         let info = try PredictorFixtures.caseInfo(modelCase)
-        let result = try PredictorFixtures.preprocessor(folder).run([try PredictorFixtures.image(modelCase)])
+        let previous = try PredictorFixtures.previousStage(modelCase).map {
+            PreviousStageSegmentation(segmentation: $0, foregroundLabels: folder.dataset.foregroundLabels)
+        }
+        let result = try PredictorFixtures.preprocessor(folder).run(
+            [try PredictorFixtures.image(modelCase)], previousStage: previous)
         let properties = result.properties
         #expect(properties.shapeBeforeCropping == info.shape_before_cropping)
         #expect(properties.boundingBox.map { [$0.lowerBound, $0.upperBound] } == info.bbox_used_for_cropping)

@@ -48,7 +48,7 @@ struct SlidingWindowParityTests {
         let base = PredictorFixtures.folder(modelCase)
         let input = try NDArray(
             shape: info.preprocessed_shape, elements: PredictorFixtures.float32(base + "/preprocessed.f32"))
-        let (network, _) = try folder.network(fold: "0")
+        let (network, _) = try folder.network(fold: PredictorFixtures.firstFold(folder))
         let patch = try PredictorFixtures.modelInfo(String(modelCase.split(separator: "/")[0])).patch_size
         let window = try SlidingWindow(patchSize: patch)
         let shape = Array(input.shape.dropFirst())

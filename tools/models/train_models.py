@@ -158,16 +158,19 @@ def reuse_plans(model: dict, env: dict, model_folder: Path) -> None:
     shutil.copy2(Path(env["nnUNet_raw"]) / dataset_folder(model) / "dataset.json", folder / "dataset.json")
 
 
-def train(model: dict, env: dict, initial_weights: Path | None = None, threads: int = 1) -> Path:
-    """nnunetv2's trainer, fold 0, for model["epochs"] x model["iterations"]; with initial_weights, the network
-    starts from that checkpoint's weights (every key, seg layers included) with a fresh optimizer and schedule."""
+def train(model: dict, env: dict, initial_weights: Path | None = None, threads: int = 1, fold: int | str = 0,
+          validate: bool = False) -> Path:
+    """nnunetv2's trainer, one fold (0 by default), for model["epochs"] x model["iterations"]; with
+    initial_weights, the network starts from that checkpoint's weights (every key, seg layers included) with a
+    fresh optimizer and schedule. validate: then nnunetv2's validation, which also writes the segmentations a
+    cascade's next stage trains on (predicted_next_stage/)."""
     os.environ.update({k: env[k] for k in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results",
                                            "nnUNet_n_proc_DA", "nnUNet_compile")})
     import torch
     from nnunetv2.run.run_training import get_trainer_from_args
 
     torch.set_num_threads(threads)
-    trainer = get_trainer_from_args(str(model["dataset_id"]), model["configuration"], 0, model["trainer"],
+    trainer = get_trainer_from_args(str(model["dataset_id"]), model["configuration"], fold, model["trainer"],
                                     PLANS_NAME, device=torch.device("cpu"))
     trainer.num_epochs = model["epochs"]
     trainer.num_iterations_per_epoch = model["iterations"]
@@ -180,22 +183,29 @@ def train(model: dict, env: dict, initial_weights: Path | None = None, threads: 
     started = time.time()
     trainer.run_training()
     log(f"{model['name']}: trained in {time.time() - started:.0f} s")
+    if validate:
+        trainer.perform_actual_validation(False)
     return Path(trainer.output_folder_base)
 
 
-def export(model: dict, results: Path, models_root: Path) -> Path:
+def export(model: dict, results: Path, models_root: Path, folds: tuple[int | str, ...] = (0,)) -> Path:
+    """Copies the results folder's JSON files and the given folds' final checkpoints (optimizer state removed)
+    to models_root/<name>/, replacing what was there."""
     import torch
 
     target = models_root / model["name"]
     if target.exists():
         shutil.rmtree(target)
-    (target / "fold_0").mkdir(parents=True)
     for name in ("dataset.json", "plans.json", "dataset_fingerprint.json"):
+        target.mkdir(parents=True, exist_ok=True)
         shutil.copy2(results / name, target / name)
-    checkpoint = torch.load(results / "fold_0" / "checkpoint_final.pth", map_location="cpu", weights_only=False)
-    checkpoint["optimizer_state"] = None
-    checkpoint["grad_scaler_state"] = None
-    torch.save(checkpoint, target / "fold_0" / "checkpoint_final.pth")
+    for fold in folds:
+        (target / f"fold_{fold}").mkdir(parents=True)
+        checkpoint = torch.load(results / f"fold_{fold}" / "checkpoint_final.pth", map_location="cpu",
+                                weights_only=False)
+        checkpoint["optimizer_state"] = None
+        checkpoint["grad_scaler_state"] = None
+        torch.save(checkpoint, target / f"fold_{fold}" / "checkpoint_final.pth")
     return target
 
 

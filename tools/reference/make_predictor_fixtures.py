@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Stage-wise nnU-Net reference outputs for Organa's predictor parity tests, made by the real nnunetv2.
 
-For each bundled model (models/<name>/, fold 0 unless it has more) and each case below, the script runs
-nnunetv2's own code stage by stage and saves what each stage produced:
+For each bundled model (models/<name>/, fold 0 unless it has more), and each fixture model that only the tests
+use (Tests/NNUNetRuntimeTests/Fixtures/trained/<name>/, made by tools/reference/make_fixture_models.py: a
+two-fold ensemble, a region-based model, a cascade), and each case below, the script runs nnunetv2's own code
+stage by stage and saves what each stage produced:
 
   ct.nii.gz             the input (an `organa phantom` crop; Int16 HU)
   case.json             SimpleITK props, crop bbox, shapes, tile positions, settings, and the array index
@@ -12,6 +14,10 @@ nnunetv2's own code stage by stage and saves what each stage produced:
   logits.f16            aggregated logits before export (K, z, y, x): nnU-Net accumulates in fp16, so exact
   probabilities.f16     export's probabilities on the original grid (K, z, y, x) (float32 in nnU-Net, stored fp16)
   segmentation.u8       export's label map on the original grid (z, y, x)
+  previous_stage.u8     cascade stages only: the previous stage's segmentation of the case (nnUNetPredictor of
+                        the previous stage's folder, mirroring off), which preprocessing appends to the network
+                        input as one-hot channels (preprocessed.f32 holds them); the cascade's runs with and
+                        without mirroring both take it
 
 and once per model `gaussian.f16`, the importance map (`compute_gaussian`, fp16 in nnU-Net: exact).
 Arrays are raw little-endian, C order, shapes and dtypes in case.json. The chained stages are checked against
@@ -43,6 +49,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "Tests" / "NNUNetRuntimeTests" / "Fixtures" / "reference"
+TRAINED = REPO / "Tests" / "NNUNetRuntimeTests" / "Fixtures" / "trained"
+# Cascade stages and the folder of their previous stage.
+PREVIOUS_STAGE_MODEL = {"cascade": "cascade-lowres"}
+
+
+def model_folder_of(name: str) -> Path:
+    """A bundled model (models/<name>) or a test-only fixture model (Fixtures/trained/<name>)."""
+    bundled = REPO / "models" / name
+    return bundled if (bundled / "plans.json").exists() else TRAINED / name
 
 # Seeds unseen in training (training uses 1000+). Sizes follow each model's patch and spacing (case_arguments).
 SEEDS = {"iso": 9101, "aniso": 9102, "small": 9103}
@@ -76,7 +91,9 @@ def save(folder: Path, name: str, array, dtype, index: dict) -> None:
 def make_predictor(model_folder: Path, mirroring: bool):
     import torch
     from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
-    folds = sorted(int(p.name.split("_")[1]) for p in model_folder.glob("fold_*"))
+    names = [p.name.split("_", 1)[1] for p in model_folder.glob("fold_*")]
+    numbered = sorted(int(n) for n in names if n.isdigit())
+    folds = numbered if numbered else names  # nnU-Net's auto-detection: "all" only when nothing else is there
     predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=mirroring,
                                 perform_everything_on_device=False, device=torch.device("cpu"), verbose=False,
                                 allow_tqdm=False)
@@ -85,15 +102,21 @@ def make_predictor(model_folder: Path, mirroring: bool):
     return predictor, folds
 
 
-def stagewise(predictor, image, props):
-    """nnunetv2's stages one by one: returns a dict of the intermediates."""
+def stagewise(predictor, image, props, previous=None):
+    """nnunetv2's stages one by one: returns a dict of the intermediates. previous: a cascade stage's previous
+    segmentation (1, z, y, x), preprocessed with the image and appended one-hot as the data iterators do."""
+    import numpy as np
     import torch
     from acvl_utils.cropping_and_padding.padding import pad_nd_image
     from nnunetv2.inference.export_prediction import convert_predicted_logits_to_segmentation_with_correct_shape
+    from nnunetv2.utilities.label_handling.label_handling import convert_labelmap_to_one_hot
 
     preprocessor = predictor.configuration_manager.preprocessor_class(verbose=False)
-    data, _, data_props = preprocessor.run_case_npy(image, None, dict(props), predictor.plans_manager,
-                                                    predictor.configuration_manager, predictor.dataset_json)
+    data, seg, data_props = preprocessor.run_case_npy(image, previous, dict(props), predictor.plans_manager,
+                                                      predictor.configuration_manager, predictor.dataset_json)
+    if previous is not None:
+        data = np.vstack((data, convert_labelmap_to_one_hot(seg[0], predictor.label_manager.foreground_labels,
+                                                            data.dtype)))
     tensor = torch.from_numpy(data)
     padded, _ = pad_nd_image(tensor, predictor.configuration_manager.patch_size, "constant", {"value": 0}, True, None)
     slicers = predictor._internal_get_sliding_window_slicers(padded.shape[1:])
@@ -111,10 +134,10 @@ def stagewise(predictor, image, props):
             "probabilities": probabilities}
 
 
-def check_against_one_call(predictor, image, props, staged) -> None:
+def check_against_one_call(predictor, image, props, staged, previous=None) -> None:
     """The chained stages must give what nnunetv2's one-call API gives."""
     import numpy as np
-    segmentation, probabilities = predictor.predict_single_npy_array(image, dict(props), None, None, True)
+    segmentation, probabilities = predictor.predict_single_npy_array(image, dict(props), previous, None, True)
     if not np.array_equal(segmentation, staged["segmentation"]):
         sys.exit("stage-wise segmentation differs from predict_single_npy_array's")
     difference = float(np.abs(probabilities - staged["probabilities"]).max())
@@ -146,10 +169,13 @@ def write_case(model_folder: Path, case: str, organa: Path, out: Path) -> dict:
     image, props = SimpleITKIO().read_images([str(folder / "ct.nii.gz")])
     index: dict = {}
     info = {"phantom_arguments": arguments, "sitk_props": props["sitk_stuff"] | {"spacing": props["spacing"]}}
+    previous = previous_stage(model_folder, image, props)
+    if previous is not None:
+        save(folder, "previous_stage.u8", previous[0], np.uint8, index)
     for mirroring in (False, True) if case == "small" else (False,):
         predictor, folds = make_predictor(model_folder, mirroring)
-        staged = stagewise(predictor, image, props)
-        check_against_one_call(predictor, image, props, staged)
+        staged = stagewise(predictor, image, props, previous)
+        check_against_one_call(predictor, image, props, staged, previous)
         suffix = "_mirrored" if mirroring else ""
         if not mirroring:
             save(folder, "preprocessed.f32", staged["data"], np.float32, index)
@@ -177,6 +203,20 @@ def write_case(model_folder: Path, case: str, organa: Path, out: Path) -> dict:
     info["arrays"] = index
     (folder / "case.json").write_text(json.dumps(info, default=float) + "\n")
     return info
+
+
+def previous_stage(model_folder: Path, image, props):
+    """A cascade stage's input from its previous stage: that folder's nnUNetPredictor segmentation of the
+    image (mirroring off; the same input for the cascade's runs with and without mirroring), as (1, z, y, x)
+    float32 (how SimpleITKIO.read_seg hands -prev_stage_predictions over); None for a model that is no cascade
+    stage."""
+    import numpy as np
+    name = PREVIOUS_STAGE_MODEL.get(model_folder.name)
+    if name is None:
+        return None
+    predictor, _ = make_predictor(model_folder_of(name), False)
+    segmentation = predictor.predict_single_npy_array(image, dict(props), None, None, False)
+    return segmentation[None].astype(np.float32)
 
 
 def write_gaussian(model_folder: Path, out: Path) -> None:
@@ -210,7 +250,7 @@ def main() -> int:
     names = args.models.split(",") if args.models else sorted(
         p.name for p in (REPO / "models").iterdir() if (p / "plans.json").exists())
     for name in names:
-        model_folder = REPO / "models" / name
+        model_folder = model_folder_of(name)
         out = OUT / name
         out.mkdir(parents=True, exist_ok=True)
         write_gaussian(model_folder, out)
@@ -222,7 +262,8 @@ def main() -> int:
 Made by `tools/reference/make_predictor_fixtures.py` (see its header for the files and cases) with
 nnunetv2 {nnunetv2.__version__ if hasattr(nnunetv2, '__version__') else '2.8.1'}, torch {torch.__version__},
 SimpleITK {SimpleITK.Version_VersionString()}, numpy {numpy.__version__}, on the CPU, from the bundled models in
-`models/` and phantom crops written by `organa phantom`. Regenerate after retraining a model:
+`models/`, the test-only models in `../trained/` (tools/reference/make_fixture_models.py) and phantom crops
+written by `organa phantom`. Regenerate after retraining a model:
 
     swift build -c release --product organa
     python tools/reference/make_predictor_fixtures.py --models {','.join(sorted(p.name for p in OUT.iterdir() if p.is_dir()))}

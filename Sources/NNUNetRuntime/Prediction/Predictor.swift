@@ -4,7 +4,9 @@
 // checkpoint, as `initialize_from_trained_model_folder` does; every fold's network is loaded once, up front.
 // The folder's postprocessing.json, when present, is applied to the label map last (`NNUNetPostprocessing`;
 // nnUNetv2_predict leaves it to nnUNetv2_apply_postprocessing), unless the options turn it off.
-// Limits: no cascade input (configurations with a previous stage are rejected).
+// A cascade stage (`previous_stage` in its configuration) takes the previous stage's segmentation of the same
+// case as extra one-hot input channels (Preprocessing/PreviousStage.swift); running the stages in order is the
+// caller's (nnUNetv2_predict -prev_stage_predictions; organa predict --previous-stage).
 public import ArrayCore
 public import VolumeCore
 
@@ -56,8 +58,8 @@ public struct Predictor: Sendable {
     let mirrorAxes: [Int]
 
     /// Loads the model's folds.
-    /// - Throws: `NNUNetError` for a missing fold, a checkpoint that does not match the plans, a cascade
-    ///   configuration, or invalid options.
+    /// - Throws: `NNUNetError` for a missing fold, a checkpoint that does not match the plans, or invalid
+    ///   options.
     public init(model: ModelFolder, options: PredictionOptions = .init()) throws(NNUNetError) {
         let folds = options.folds ?? Self.defaultFolds(model.folds)
         guard !folds.isEmpty else {
@@ -76,12 +78,6 @@ public struct Predictor: Sendable {
             networks.append(network)
         }
         let configuration = try model.plans.configuration(configurationName ?? "")
-        if let previous = configuration.previousStage {
-            throw NNUNetError(
-                .unsupportedArchitecture,
-                "configuration \(configuration.name) is a cascade stage after \(previous); cascades are not supported yet"
-            )
-        }
         self.model = model
         self.configuration = configuration
         self.options = options
@@ -126,12 +122,13 @@ public struct Predictor: Sendable {
         return numbered.isEmpty ? available : numbered
     }
 
-    /// Segments one case given as one volume per input channel.
+    /// Segments one case given as one volume per input channel (and, for a cascade stage, the previous
+    /// stage's segmentation of it).
     public func predict(
-        _ channels: [Volume<Float>], probabilities: Bool = false,
+        _ channels: [Volume<Float>], previousStage: Volume<UInt8>? = nil, probabilities: Bool = false,
         progress: ((PredictionProgress) -> Void)? = nil
     ) throws(NNUNetError) -> ExportedPrediction {
-        var preprocessed = try preprocess(channels)
+        var preprocessed = try preprocess(channels, previousStage: previousStage)
         progress?(.preprocessed(shape: preprocessed.data.shape))
         let logits = try predictLogits(preprocessed.data, progress: progress)
         preprocessed.data = NDArray(shape: [0], repeating: 0)  // not needed by export: free it first
@@ -147,9 +144,19 @@ public struct Predictor: Sendable {
         return try postprocessing.apply(to: segmentation)
     }
 
-    /// nnU-Net's preprocessing for this model's configuration.
-    public func preprocess(_ channels: [Volume<Float>]) throws(NNUNetError) -> PreprocessedCase {
-        try Preprocessor(plans: model.plans, configuration: configuration).run(channels)
+    /// Whether this model is a cascade stage, which needs the previous stage's segmentation.
+    public var isCascadeStage: Bool { configuration.previousStage != nil }
+
+    /// nnU-Net's preprocessing for this model's configuration (the previous stage's segmentation appended as
+    /// one-hot channels for a cascade stage).
+    public func preprocess(
+        _ channels: [Volume<Float>], previousStage: Volume<UInt8>? = nil
+    ) throws(NNUNetError) -> PreprocessedCase {
+        try Preprocessor(plans: model.plans, configuration: configuration).run(
+            channels,
+            previousStage: previousStage.map {
+                PreviousStageSegmentation(segmentation: $0, foregroundLabels: model.dataset.foregroundLabels)
+            })
     }
 
     /// Sliding window over every fold, averaged in fp16: nnU-Net's `predict_logits_from_preprocessed_data`.

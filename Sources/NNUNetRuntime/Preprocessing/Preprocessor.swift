@@ -5,7 +5,8 @@
 // spacing along the first (transposed) axis. Resampling is `resample_data_or_seg_to_shape` through VolumeCore
 // (order 3 cubic B-spline, order 1 linear, order 0 nearest; separate-z decided by nnU-Net's rule, including
 // `force_separate_z`, with nearest neighbour along the separate axis: order_z 0).
-// Limits: one image per call (no cascade input); `resample_torch_fornnunet` and order_z ≠ 0 are rejected.
+// A cascade stage's input (the previous stage's segmentation as one-hot channels) is PreviousStage.swift.
+// Limits: one image per call; `resample_torch_fornnunet` and order_z ≠ 0 are rejected.
 public import ArrayCore
 public import VolumeCore
 
@@ -21,14 +22,21 @@ public struct Preprocessor: Sendable {
         self.configuration = configuration
     }
 
-    /// Preprocesses one case given as one float32 volume per input channel (same grid for all).
-    /// - Throws: `NNUNetError.invalidInput` for a channel count or grid mismatch, `.unsupportedArchitecture` for
-    ///   a normalisation or resampling this runtime does not implement, `.limitExceeded` for a too large target.
-    public func run(_ channels: [Volume<Float>]) throws(NNUNetError) -> PreprocessedCase {
-        try run(channels, normalizing: true)
+    /// Preprocesses one case given as one float32 volume per input channel (same grid for all); for a cascade
+    /// configuration also the previous stage's segmentation, which becomes one-hot channels after the image's.
+    /// - Throws: `NNUNetError.invalidInput` for a channel count or grid mismatch, a missing or unexpected
+    ///   previous stage, a label the dataset lacks; `.unsupportedArchitecture` for a normalisation or resampling
+    ///   this runtime does not implement, `.limitExceeded` for a too large target.
+    public func run(
+        _ channels: [Volume<Float>], previousStage: PreviousStageSegmentation? = nil
+    ) throws(NNUNetError) -> PreprocessedCase {
+        try run(channels, normalizing: true, previousStage: previousStage)
     }
 
-    func run(_ channels: [Volume<Float>], normalizing: Bool) throws(NNUNetError) -> PreprocessedCase {
+    func run(
+        _ channels: [Volume<Float>], normalizing: Bool, previousStage: PreviousStageSegmentation? = nil
+    ) throws(NNUNetError) -> PreprocessedCase {
+        try checkPreviousStage(previousStage)
         guard let first = channels.first else { throw NNUNetError(.invalidInput, "no input channel") }
         guard channels.count == configuration.normalizationSchemes.count else {
             throw NNUNetError(
@@ -72,11 +80,18 @@ public struct Preprocessor: Sendable {
                 to: target, resampling: configuration.resamplingData)
             output.append(contentsOf: resampled.elements)
         }
+        if let previousStage {
+            let labels = try previousStageLabels(
+                previousStage.segmentation, imageSize: first.size, mask: mask, box: box, newShape: newShape,
+                spacing: transposedSpacing, target: target)
+            output.append(contentsOf: Self.oneHot(labels, foregroundLabels: previousStage.foregroundLabels))
+        }
+        let inputChannels = channels.count + (previousStage?.foregroundLabels.count ?? 0)
         let properties = CaseProperties(
             geometry: first.geometry, spacing: spacing, transposedSpacing: transposedSpacing,
             shapeBeforeCropping: shapeBefore, boundingBox: box, shapeAfterCropping: shapeAfter, targetSpacing: target)
         return PreprocessedCase(
-            data: NDArray(uncheckedShape: [channels.count] + newShape, elements: output), properties: properties)
+            data: NDArray(uncheckedShape: [inputChannels] + newShape, elements: output), properties: properties)
     }
 
     /// The lean path's first half: transpose, crop and resample without normalising, so that several models
@@ -248,12 +263,12 @@ public struct Preprocessor: Sendable {
     }
 
     /// A `[s0, s1, s2]` array as a volume (x = s2) with `spacing` in array order.
-    private static func volume(_ array: NDArray<Float>, spacing: [Double]) throws -> Volume<Float> {
+    static func volume(_ array: NDArray<Float>, spacing: [Double]) throws -> Volume<Float> {
         try Volume(voxels: array, geometry: VolumeGeometry(spacing: SIMD3(spacing[2], spacing[1], spacing[0])))
     }
 
     /// Array-order `[s0, s1, s2]` values as (x, y, z).
-    private static func xyz(_ values: [Int]) -> SIMD3<Int> { SIMD3(values[2], values[1], values[0]) }
+    static func xyz(_ values: [Int]) -> SIMD3<Int> { SIMD3(values[2], values[1], values[0]) }
 
     /// VolumeCore options for a plans resampling entry (the separate axis decided here, as nnU-Net does).
     static func resampleOptions(

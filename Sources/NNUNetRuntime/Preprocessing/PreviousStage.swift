@@ -4,13 +4,13 @@
 // (`DefaultPreprocessor.run_case_npy` with a seg, then `convert_labelmap_to_one_hot` + `np.vstack` in the
 // data iterators). Steps, as nnunetv2 2.8 does them:
 //   transpose_forward → crop to the image's non-zero box → voxels that are 0 and outside the (hole-filled)
-//   non-zero mask become −1 (`crop_to_nonzero`'s nonzero_label) → `resampling_fn_seg` (`resize_segmentation`:
-//   for each value present, in ascending order, the 0/1 indicator is resampled with the configuration's order
-//   (1 by default, in float64) and every voxel where it is ≥ 0.5 takes that value; separate-z as for the image,
-//   nearest along the separate axis: order_z 0) → one-hot of the foreground labels (−1 and 0 give no channel).
-// Resampling the indicator with separate z (linear in-plane, nearest across) and thresholding equals nnU-Net's
-// per-slice `resize_segmentation` followed by nearest-neighbour `map_coordinates` of the labels, because the
-// nearest step copies whole slices.
+//   non-zero mask become −1 (`crop_to_nonzero`'s nonzero_label) → `resampling_fn_seg` (batchgenerators 0.25's
+//   `resize_segmentation`: each value's 0/1 indicator resampled with the configuration's order, 1 by default,
+//   in float64; per voxel the value with the highest score wins, the lowest on a tie, unless the
+//   nearest-neighbour sample's value shares the top score; separate-z as for the image, nearest along the
+//   separate axis: order_z 0) → one-hot of the foreground labels (−1 and 0 give no channel).
+// With separate z this equals nnU-Net's per-slice `resize_segmentation` followed by nearest-neighbour
+// `map_coordinates` of the labels, because the nearest step copies whole slices.
 // Limits: labels must be dataset labels (another value is an error, not silently dropped as numpy would).
 public import ArrayCore
 public import VolumeCore
@@ -74,23 +74,66 @@ extension Preprocessor {
             resampling: configuration.resamplingSegmentation)
     }
 
-    /// nnU-Net's `resample_data_or_seg_to_shape(..., is_seg=True)`: per value present (ascending), the
-    /// indicator resampled with the entry's order and separate-z rule, then `≥ 0.5` takes the value.
+    /// nnU-Net's `resample_data_or_seg_to_shape(..., is_seg=True)` (batchgenerators' `resize_segmentation`):
+    /// each value's indicator resampled with the entry's order and separate-z rule, in float64; a voxel takes
+    /// the value with the highest score, the lowest such value on a tie, unless the nearest-neighbour sample's
+    /// value shares the top score (`seg_tiebreak='nearest'`).
     public static func resampleSegmentation(
         _ labels: NDArray<Int16>, to newShape: [Int], from current: [Double], to new: [Double],
         resampling: ConfigurationPlan.Resampling
     ) throws(NNUNetError) -> NDArray<Int16> {
         if labels.shape == newShape { return labels }
+        let values = Set(labels.elements).sorted()
+        let count = newShape.reduce(1, *)
+        guard values.count > 1 else {
+            return NDArray(uncheckedShape: newShape, elements: [Int16](repeating: values.first ?? 0, count: count))
+        }
         var indicatorResampling = resampling
         indicatorResampling.isSegmentation = false
-        var output = [Int16](repeating: 0, count: newShape.reduce(1, *))
-        for value in Set(labels.elements).sorted() {
-            let indicator = NDArray(uncheckedShape: labels.shape, elements: labels.elements.map { $0 == value ? Float(1) : 0 })
-            let resampled = try resample(
-                indicator, to: newShape, from: current, to: new, resampling: indicatorResampling)
-            for (index, weight) in resampled.elements.enumerated() where weight >= 0.5 { output[index] = value }
+        let options = try resampleOptions(indicatorResampling, current: current, new: new)
+        let nearest = try labelResampling(labels, spacing: current, to: newShape) {
+            (volume, size) throws(VolumeError) in
+            try volume.resampledNearest(toSize: size).voxels.elements
         }
+        var best = [Double](repeating: 0, count: count)
+        var winner = [Int16](repeating: values[0], count: count)
+        var nearestOnTop = [Bool](repeating: false, count: count)
+        for (rank, value) in values.enumerated() {
+            let indicator = labels.map { $0 == value ? Int16(1) : 0 }
+            let scores = try labelResampling(indicator, spacing: current, to: newShape) {
+                (volume, size) throws(VolumeError) in
+                try volume.resampledInDouble(
+                    toSize: size, targetSpacing: SIMD3(new[2], new[1], new[0]), options: options
+                ).voxels.elements
+            }
+            for index in 0..<count {
+                let score = scores[index], isNearest = nearest[index] == value
+                if rank == 0 || score > best[index] {
+                    best[index] = score
+                    winner[index] = value
+                    nearestOnTop[index] = isNearest && score > 0
+                } else if score == best[index], score > 0, isNearest {
+                    nearestOnTop[index] = true
+                }
+            }
+        }
+        let output = (0..<count).map { nearestOnTop[$0] ? nearest[$0] : winner[$0] }
         return NDArray(uncheckedShape: newShape, elements: output)
+    }
+
+    /// Runs a VolumeCore resampling of a `[s0, s1, s2]` Int16 array of `spacing` (array order) to `newShape`,
+    /// mapping its error to one naming the shapes.
+    private static func labelResampling<T>(
+        _ array: NDArray<Int16>, spacing: [Double], to newShape: [Int],
+        _ body: (Volume<Int16>, SIMD3<Int>) throws(VolumeError) -> [T]
+    ) throws(NNUNetError) -> [T] {
+        do {
+            let geometry = try VolumeGeometry(spacing: SIMD3(spacing[2], spacing[1], spacing[0]))
+            return try body(Volume(voxels: array, geometry: geometry), xyz(newShape))
+        } catch {
+            throw NNUNetError(
+                .invalidInput, "resampling a label map \(array.shape) to \(newShape): \(error)", underlying: error)
+        }
     }
 
     /// One float32 channel per foreground label (1 where the voxel has that label), `[F, s0, s1, s2]` flattened.

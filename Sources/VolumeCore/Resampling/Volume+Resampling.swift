@@ -10,8 +10,8 @@
 // Conventions: sizes are (x, y, z) = (i, j, k) like `Volume.size`; the arrays are `[z][y][x]`. Output voxel o
 // samples the input at x = (o + 0.5)·(n/m) − 0.5 on each axis (pixel-centre alignment), so the outer edges of
 // the grid stay where they were: new spacing = old spacing · n/m, and the origin moves by
-// (new spacing − old spacing)/2 along each axis. Linear/cubic compute in Double and store Float; nearest keeps
-// the voxel type. Parity (tests, fixtures from nnunetv2 2.8.1 / scipy 1.17.1 / skimage 0.26.0): float32
+// (new spacing − old spacing)/2 along each axis. Linear/cubic compute in Double and store Float (or Double:
+// `resampledInDouble`); nearest keeps the voxel type. Parity (tests, fixtures from nnunetv2 2.8.1 / scipy 1.17.1 / skimage 0.26.0): float32
 // output bit-identical to nnU-Net in the fixture cases.
 // Windows: linear and nearest resampling can compute a box of the output alone (`window:`): each axis's taps
 // are cut to the window's outputs, the input is cut to the samples those taps read (zero-weight taps too), and
@@ -42,6 +42,24 @@ extension Volume {
         toSize newSize: SIMD3<Int>, targetSpacing: SIMD3<Double>? = nil, options: ResampleOptions = ResampleOptions(),
         window: IndexBox? = nil
     ) throws(VolumeError) -> Volume<Float> {
+        try resampled(toSize: newSize, targetSpacing: targetSpacing, options: options, window: window, as: Float.self)
+    }
+
+    /// `resampled(toSize:targetSpacing:options:window:)` with the float64 values the kernels compute, not rounded
+    /// to Float: for callers that compare them with a threshold as nnU-Net does in float64 (label maps resampled
+    /// as indicators, `resize_segmentation`).
+    /// - Throws: as `resampled(toSize:targetSpacing:options:window:)`.
+    public func resampledInDouble(
+        toSize newSize: SIMD3<Int>, targetSpacing: SIMD3<Double>? = nil, options: ResampleOptions = ResampleOptions(),
+        window: IndexBox? = nil
+    ) throws(VolumeError) -> Volume<Double> {
+        try resampled(toSize: newSize, targetSpacing: targetSpacing, options: options, window: window, as: Double.self)
+    }
+
+    func resampled<Target: ResampledElement & Scalar>(
+        toSize newSize: SIMD3<Int>, targetSpacing: SIMD3<Double>?, options: ResampleOptions, window: IndexBox?,
+        as type: Target.Type
+    ) throws(VolumeError) -> Volume<Target> {
         try Resampling.validate(from: size, to: newSize, maximumVoxelCount: options.maximumVoxelCount)
         if let targetSpacing { try Resampling.validate(spacing: targetSpacing) }
         let window = window ?? IndexBox(size: newSize)
@@ -49,19 +67,20 @@ extension Volume {
         let newGeometry = geometry.resampled(from: size, to: newSize).shifted(byVoxels: window.lower)
         let outputs = Resampling.ranges(window)
         if newSize == size {
-            return Volume<Float>(
-                unchecked: Resampling.cropped(voxels, to: outputs).converted(to: Float.self), newGeometry)
+            return Volume<Target>(
+                unchecked: Resampling.cropped(voxels, to: outputs).converted(to: Target.self), newGeometry)
         }
         if options.interpolation == .nearest {
-            return Volume<Float>(
-                unchecked: Resampling.nearest(voxels, to: newSize, outputs: outputs) { Float($0.doubleValue) },
-                newGeometry)
+            return Volume<Target>(
+                unchecked: Resampling.nearest(voxels, to: newSize, outputs: outputs) {
+                    Target(resampled: $0.doubleValue)
+                }, newGeometry)
         }
         let separate = try geometry.separateAxis(
             from: size, toSize: newSize, targetSpacing: targetSpacing, options: options)
-        let array = Resampling.specialized(
+        let array: NDArray<Target> = Resampling.specialized(
             voxels, to: newSize, outputs: outputs, separateAxis: separate, options: options)
-        return Volume<Float>(unchecked: array, newGeometry)
+        return Volume<Target>(unchecked: array, newGeometry)
     }
 
     /// The volume resampled to `spacing` (mm, x y z); the size per axis is nnU-Net's `compute_new_shape`.
@@ -281,11 +300,11 @@ enum Resampling {
 
     /// Calls `joint` or `separate` with the concrete voxel type, so that the kernels are specialised even when
     /// the public generic entry point is called from another module (it is not `@inlinable`).
-    static func specialized<Source: Scalar>(
+    static func specialized<Source: Scalar, Target: ResampledElement>(
         _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, outputs: [Range<Int>], separateAxis: Int?,
         options: ResampleOptions
-    ) -> NDArray<Float> {
-        func run<S: Scalar>(_ voxels: NDArray<S>) -> NDArray<Float> {
+    ) -> NDArray<Target> {
+        func run<S: Scalar>(_ voxels: NDArray<S>) -> NDArray<Target> {
             if let separateAxis {
                 return separate(voxels, to: newSize, outputs: outputs, axis: separateAxis, options: options)
             }
@@ -308,10 +327,10 @@ enum Resampling {
 
     /// All axes resampled together (no separate axis); output clipped to the input's range. `outputs` (array
     /// order) is the whole grid for cubic interpolation (validated by the caller).
-    static func joint<Source: Scalar>(
+    static func joint<Source: Scalar, Target: ResampledElement>(
         _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, outputs: [Range<Int>], options: ResampleOptions
     )
-        -> NDArray<Float>
+        -> NDArray<Target>
     {
         let newShape = shape(newSize)
         let clip = options.clipToInputRange ? valueRange(voxels.elements[...]) : nil
@@ -329,9 +348,9 @@ enum Resampling {
     /// nnU-Net's separate-z: 2-D resampling of each slice across `axis` (index axis, 0 = x), clipped to that
     /// slice's input range, then nearest neighbour along `axis`. Only the input slices the outputs in `outputs`
     /// (array order; the whole grid for cubic interpolation) gather are resampled.
-    static func separate<Source: Scalar>(
+    static func separate<Source: Scalar, Target: ResampledElement>(
         _ voxels: NDArray<Source>, to newSize: SIMD3<Int>, outputs: [Range<Int>], axis: Int, options: ResampleOptions
-    ) -> NDArray<Float> {
+    ) -> NDArray<Target> {
         let sliceAxis = 2 - axis  // array axis
         let newShape = shape(newSize)
         let slices = AxisTaps(
@@ -350,16 +369,16 @@ enum Resampling {
         tables[sliceAxis] = slices.taps.indices
         let gatherTables = tables
         let outputShape = outputs.map(\.count)
-        func gather<Element: Scalar>(_ planes: NDArray<Element>) -> NDArray<Float> {
-            let elements = [Float](unsafeUninitializedCapacity: outputShape.reduce(1, *)) { buffer, count in
+        func gather<Element: Scalar>(_ planes: NDArray<Element>) -> NDArray<Target> {
+            let elements = [Target](unsafeUninitializedCapacity: outputShape.reduce(1, *)) { buffer, count in
                 planes.elements.withUnsafeBufferPointer { source in
                     NearestGather.run(
                         source: source, sourceShape: planes.shape, tables: gatherTables, target: buffer,
                         sliceAxis: sliceAxis
                     ) { value, slice in
                         let v = value.doubleValue
-                        guard let range = ranges[slice] else { return Float(v) }
-                        return Float(Swift.min(Swift.max(v, range.lowerBound), range.upperBound))
+                        guard let range = ranges[slice] else { return Target(resampled: v) }
+                        return Target(resampled: Swift.min(Swift.max(v, range.lowerBound), range.upperBound))
                     }
                 }
                 count = buffer.count
