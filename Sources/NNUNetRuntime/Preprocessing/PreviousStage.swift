@@ -85,7 +85,8 @@ extension Preprocessor {
         indicatorResampling.isSegmentation = false
         var output = [Int16](repeating: 0, count: newShape.reduce(1, *))
         for value in Set(labels.elements).sorted() {
-            let indicator = NDArray(uncheckedShape: labels.shape, elements: labels.elements.map { $0 == value ? Float(1) : 0 })
+            let indicator = NDArray(
+                uncheckedShape: labels.shape, elements: labels.elements.map { $0 == value ? Float(1) : 0 })
             let resampled = try resample(
                 indicator, to: newShape, from: current, to: new, resampling: indicatorResampling)
             for (index, weight) in resampled.elements.enumerated() where weight >= 0.5 { output[index] = value }
