@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Per-job overhead of the services vs `organa run` on the same CT: wall time of `organa run` and of a job through
-# `organa serve all` (upload → SSE stream ends with done), alternating, REPEATS times each.
+# `organa serve all` (upload with `curl -T` → SSE stream ends with done), alternating, REPEATS times each; then
+# the median and range of the overhead. The job's id is cut out with sed (no interpreter start inside the timing).
 # Usage: tools/services/job_overhead.sh [path/to/organa] [repeats]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -16,6 +17,7 @@ PID=$!
 for _ in $(seq 100); do grep -q "gateway listening" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/.*gateway listening on \(http[^ ]*\).*/\1/p' "$WORK/out")
 AUTH="Authorization: Bearer $ORGANA_API_KEYS"
+overheads=()
 for i in $(seq "$REPEATS"); do
   start=$(date +%s.%N)
   "$BIN" run "$CT" --out "$WORK/run$i" --catalog models/catalog.json --structures kidney,tumor --no-mirroring \
@@ -23,9 +25,16 @@ for i in $(seq "$REPEATS"); do
   run=$(echo "$(date +%s.%N) - $start" | bc)
   start=$(date +%s.%N)
   id=$(curl -s -H "$AUTH" -T "$CT" -X POST "$URL/v1/jobs?structures=kidney,tumor&mirroring=false" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
   curl -s -N -H "$AUTH" "$URL/v1/jobs/$id/events" > "$WORK/events$i"
   job=$(echo "$(date +%s.%N) - $start" | bc)
   state=$(curl -s -H "$AUTH" "$URL/v1/jobs/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
-  echo "round $i: organa run ${run} s; service job ${job} s ($state); overhead $(echo "$job - $run" | bc) s"
+  overhead=$(echo "$job - $run" | bc)
+  overheads+=("$overhead")
+  echo "round $i: organa run ${run} s; service job ${job} s ($state); overhead ${overhead} s"
 done
+sorted=$(printf '%s\n' "${overheads[@]}" | sort -g)
+n=${#overheads[@]}
+median=$(echo "$sorted" | sed -n "$(( (n + 1) / 2 ))p")
+[ $((n % 2)) -eq 0 ] && median=$(echo "scale=3; ($median + $(echo "$sorted" | sed -n "$(( n / 2 + 1 ))p")) / 2" | bc)
+echo "overhead over $n rounds: median ${median} s, range $(echo "$sorted" | head -1) … $(echo "$sorted" | tail -1) s"
