@@ -222,6 +222,7 @@ actor JobDriver {
             do {
                 let poll = "\(path)?after=\(consumed)&wait=\(configuration.statusWait)"
                 let (status, data) = try await client.send("GET", base: step.url, path: poll, jobID: job.id)
+                try Task.checkCancellation()  // the job was deleted while the stage held the answer
                 switch status {
                 case 200:
                     let task = try JSONDecoder().decode(TaskStatus.self, from: data)
