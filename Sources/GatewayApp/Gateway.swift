@@ -36,6 +36,7 @@ public struct Gateway: Sendable {
         let router = Router(context: ServiceRequestContext.self)
         router.addMiddleware {
             JSONErrorMiddleware()
+            ExpectContinueMiddleware()
             LogRequestsMiddleware(.info)
         }
         ServiceHost.addProbes(to: router, readiness: Readiness(ready: true))
@@ -271,24 +272,25 @@ public struct Gateway: Sendable {
         to writer: inout any ResponseBodyWriter
     ) async throws {
         var last = first
-        var sinceWrite = 0.0
+        var lastWrite = ContinuousClock.now
         try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
         while !Task.isCancelled {
+            let generation = store.changes.generation(id)
             let state = try store.job(id)?.state
             for event in try store.events(id, after: last) {
                 let data = String(decoding: try JobStore.encode(event), as: UTF8.self)
                 try await writer.write(
                     ByteBuffer(string: "id: \(event.sequence)\nevent: \(event.type)\ndata: \(data)\n\n"))
                 last = event.sequence
-                sinceWrite = 0
+                lastWrite = .now
             }
             guard let state, !state.isTerminal else { break }
-            if sinceWrite > 15 {
+            if ContinuousClock.now - lastWrite > .seconds(15) {
                 try await writer.write(ByteBuffer(string: ": ping\n\n"))
-                sinceWrite = 0
+                lastWrite = .now
             }
-            try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
-            sinceWrite += interval
+            // Woken by the job's next write; `interval` bounds the wait (pings, shutdown, other writers).
+            await store.changes.wait(id, since: generation, until: .now + .milliseconds(Int(interval * 1000)))
         }
     }
 

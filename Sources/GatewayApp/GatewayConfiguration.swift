@@ -31,15 +31,19 @@ public struct GatewayConfiguration: Sendable {
     public var catalogPath: String
     /// Uploads larger than this are refused with 413 (the body is streamed to storage, never held).
     public var maximumUploadBytes: Int
-    /// How often the gateway reads a running task's status, in seconds.
+    /// The pause, in seconds, before the gateway asks again for a running task's status that brought nothing new
+    /// (a step that answers long-polls at once), and before an SSE stream looks at the log again unwoken.
     public var pollInterval: Double
+    /// How long, in seconds, a stage may hold the gateway's status request until its task changes (long-poll
+    /// `wait`; the stage answers at once on a new event or state).
+    public var statusWait: Double
     /// Sample CTs a job can start from instead of an upload (`POST /v1/jobs?sample=NAME`): name → file.
     public var samples: [String: URL]
 
     public init(
         service: ServiceConfiguration, databasePath: String, apiKeys: [String], image: URL, post: URL, mesh: URL,
         maskSteps: [StepEndpoint] = [], catalogPath: String, maximumUploadBytes: Int = 2 << 30,
-        pollInterval: Double = 0.1, jwt: JWTConfiguration? = nil, samples: [String: URL] = [:]
+        pollInterval: Double = 0.1, statusWait: Double = 10, jwt: JWTConfiguration? = nil, samples: [String: URL] = [:]
     ) {
         self.jwt = jwt
         self.service = service
@@ -52,6 +56,7 @@ public struct GatewayConfiguration: Sendable {
         self.catalogPath = catalogPath
         self.maximumUploadBytes = maximumUploadBytes
         self.pollInterval = pollInterval
+        self.statusWait = statusWait
         self.samples = samples
     }
 

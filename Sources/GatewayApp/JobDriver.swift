@@ -1,7 +1,9 @@
 // Drives each job through its stages: image → post → mesh (and configured mask steps beside mesh) → done.
 // Every stage is a task on a stage service (mask-step contract): the driver asks for its status, PUTs it when
 // the service does not know it (first time, or the service restarted and lost it), and copies new task events
-// into the job's log (persisted before SSE clients see them). A service that does not answer is retried with
+// into the job's log (persisted before SSE clients see them). Status requests long-poll (`after`, `wait`): the
+// stage answers the moment its task has a new event or ends; a step that answers at once instead is asked
+// again after `pollInterval`. A service that does not answer is retried with
 // backoff; a restarted gateway calls `resume()` and drives every unfinished job on from its persisted state.
 import Foundation
 import Logging
@@ -165,12 +167,13 @@ actor JobDriver {
     /// the full models still run.
     nonisolated func meshPreview(_ job: JobResource, prefix: String, logger: Logger) async throws {
         let key = prefix + "preview_labels.nii.gz"
-        while try !hasArtifact(job.id, key: key) {
-            do {
-                try await Task.sleep(nanoseconds: UInt64(configuration.pollInterval * 1e9))
-            } catch {
-                return  // segmentation ended without a preview
-            }
+        while true {
+            let generation = store.changes.generation(job.id)
+            if try hasArtifact(job.id, key: key) { break }
+            // Woken by the job's next event (or after `pollInterval`).
+            await store.changes.wait(
+                job.id, since: generation, until: .now + .milliseconds(Int(configuration.pollInterval * 1000)))
+            if Task.isCancelled { return }  // segmentation ended without a preview
         }
         try await runStage(
             StepEndpoint(name: "preview-mesh", url: configuration.mesh), job: job, inputs: ["labels": key],
@@ -193,6 +196,17 @@ actor JobDriver {
         throw StageFailure(message: "the job's CT is missing from storage")
     }
 
+    /// Appends a task's events past `consumed` to the job's log; returns how many of its events are in it now.
+    nonisolated func copyEvents(of task: TaskStatus, consumed: Int, jobID: String, stage: String) throws -> Int {
+        var consumed = consumed
+        if task.events.count < consumed { consumed = 0 }  // the service restarted and ran it again
+        if task.events.count > consumed {
+            _ = try store.appendTaskEvents(
+                Array(task.events[consumed...]), jobID: jobID, stage: stage, through: task.events.count)
+        }
+        return task.events.count
+    }
+
     /// Runs one stage to its end, surviving restarts of its service (and of the gateway: the task id is stable).
     nonisolated func runStage(
         _ step: StepEndpoint, job: JobResource, inputs: [String: String], prefix: String, logger: Logger
@@ -206,22 +220,21 @@ actor JobDriver {
         while true {
             try Task.checkCancellation()
             do {
-                let (status, data) = try await client.send("GET", base: step.url, path: path, jobID: job.id)
+                let poll = "\(path)?after=\(consumed)&wait=\(configuration.statusWait)"
+                let (status, data) = try await client.send("GET", base: step.url, path: poll, jobID: job.id)
+                try Task.checkCancellation()  // the job was deleted while the stage held the answer
                 switch status {
                 case 200:
                     let task = try JSONDecoder().decode(TaskStatus.self, from: data)
-                    if task.events.count < consumed { consumed = 0 }  // the service restarted and ran it again
-                    if task.events.count > consumed {
-                        _ = try store.appendTaskEvents(
-                            Array(task.events[consumed...]), jobID: job.id, stage: step.name,
-                            through: task.events.count)
-                        consumed = task.events.count
-                    }
+                    let before = consumed
+                    consumed = try copyEvents(of: task, consumed: consumed, jobID: job.id, stage: step.name)
                     switch task.state {
                     case .done: return
                     case .failed: throw StageFailure(message: "\(step.name): \(task.error ?? "failed")")
                     case .cancelled: throw StageFailure(message: "\(step.name): the task was cancelled")
-                    case .running: backoff = configuration.pollInterval
+                    case .running:
+                        backoff = configuration.pollInterval
+                        if consumed != before { continue }  // news: ask again at once
                     }
                 case 404:
                     let (put, answer) = try await client.send(

@@ -8,6 +8,15 @@ import FoundationNetworking
 #endif
 
 public struct InternalClient: Sendable {
+    /// The session of every internal call. Status requests long-poll (each holds a connection for up to its
+    /// `wait`), so the per-host connection limit (6 by default, beyond which calls queue) is raised: a stop or a
+    /// PUT must not wait behind other jobs' long-polls.
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 256
+        return URLSession(configuration: configuration)
+    }()
+
     public let signer: RequestSigner
     public var timeout: Double
 
@@ -36,7 +45,7 @@ public struct InternalClient: Sendable {
             request.httpBody = body
         }
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
+            let (data, response) = try await Self.session.data(for: request)
             return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
         } catch {
             throw ServiceError(.unavailable, "\(method) \(url.absoluteString) failed", underlying: error)

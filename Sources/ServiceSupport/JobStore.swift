@@ -1,12 +1,16 @@
 // SQLite job store (GRDB, WAL): one row per job, its event log (state transitions, progress, artifacts) and
 // how far the gateway has read each stage's task events. A transition and its `state` event are written in
-// one transaction, before anyone is told, so a restarted gateway finds every job where it was left.
+// one transaction, before anyone is told, so a restarted gateway finds every job where it was left. Every write
+// to a job's log then signals `changes` (keyed by job id), on which readers in this process (the SSE streams,
+// the driver) wait instead of polling.
 import Foundation
 import GRDB
 public import ServiceContracts
 
 public final class JobStore: Sendable {
     private let database: DatabaseQueue
+    /// Signalled (job id) after each write to a job's log in this process: new events, a transition, deletion.
+    public let changes = ChangeSignal()
 
     /// Opens (creating and migrating) the store at `path`.
     public init(path: String) throws(ServiceError) {
@@ -96,7 +100,8 @@ public final class JobStore: Sendable {
     /// where it is (nil: nothing changed).
     @discardableResult
     public func transition(_ id: String, to state: JobState, error: String? = nil) throws(ServiceError) -> JobEvent? {
-        try access("move job \(id) to \(state.rawValue)") { db in
+        defer { changes.signal(id) }
+        return try access("move job \(id) to \(state.rawValue)") { db in
             guard let current = try String.fetchOne(db, sql: "SELECT state FROM job WHERE id = ?", arguments: [id])
             else { throw ServiceError(.notFound, "no job \(id)") }
             let from = JobState(rawValue: current) ?? .failed
@@ -115,7 +120,8 @@ public final class JobStore: Sendable {
     public func appendTaskEvents(
         _ events: [TaskEvent], jobID: String, stage: String, through consumed: Int
     ) throws(ServiceError) -> [JobEvent] {
-        try access("append events of job \(jobID)") { db in
+        defer { changes.signal(jobID) }
+        return try access("append events of job \(jobID)") { db in
             var added: [JobEvent] = []
             for event in events {
                 let jobEvent = JobEvent(
@@ -160,7 +166,8 @@ public final class JobStore: Sendable {
 
     /// Deletes the job and its log; false when there was none.
     public func delete(_ id: String) throws(ServiceError) -> Bool {
-        try access("delete job \(id)") { db in
+        defer { changes.forget(id) }
+        return try access("delete job \(id)") { db in
             try db.execute(sql: "DELETE FROM event WHERE jobID = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM cursor WHERE jobID = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM job WHERE id = ?", arguments: [id])

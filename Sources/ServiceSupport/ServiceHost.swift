@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 public import Logging
-import NIOCore
+public import NIOCore
 import ServiceContracts
 
 /// Readiness of a service: false until its heavy resources are loaded.
@@ -27,6 +27,7 @@ public enum ServiceHost {
         let router = Router(context: ServiceRequestContext.self)
         router.addMiddleware {
             JSONErrorMiddleware()
+            ExpectContinueMiddleware()
             JobIDLoggingMiddleware()
             LogRequestsMiddleware(.debug)
         }
@@ -46,13 +47,15 @@ public enum ServiceHost {
         }
     }
 
-    /// Runs `router` on `configuration.host:port` until SIGTERM/SIGINT; `onRunning` gets the bound port.
+    /// Runs `router` on `configuration.host:port` until SIGTERM/SIGINT; `onRunning` gets the bound port. HTTP/1.1
+    /// with `Expect: 100-continue` answered (`ExpectContinueHandler`; the router needs `ExpectContinueMiddleware`).
     public static func run(
         router: Router<ServiceRequestContext>, name: String, configuration: ServiceConfiguration, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: name),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
@@ -63,9 +66,12 @@ public enum ServiceHost {
 /// The request context of every service: the job id that follows a job across services is put in the logger.
 public struct ServiceRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The connection the request came on (`ExpectContinueMiddleware` signals its `ExpectContinueHandler`).
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 
     /// Large bodies are streamed, never collected; small JSON bodies are capped at 1 MiB.

@@ -5,6 +5,9 @@
 // A DELETE cancels a running task: its work is told through `isCancelled` (checked between its steps), events
 // it emits from then on are dropped, and the DELETE answers once the task's thread has ended (or after
 // `cancelWait` seconds) with the state `cancelled`, so that the caller may remove the task's outputs.
+// A GET may long-poll (`?after=SEQ&wait=SECONDS`): it answers as soon as the task has more than SEQ events or is
+// no longer running, or when the wait ends; it sleeps on a `ChangeSignal` that every new event and state change
+// of the task signals (no polling).
 import Foundation
 public import Hummingbird
 public import Logging
@@ -21,6 +24,8 @@ public final class TaskBoard: @unchecked Sendable {
 
     private let lock = NSLock()
     private var tasks: [String: TaskStatus] = [:]
+    /// Signalled on every new event and state change of a task (long-polling GETs wait on it).
+    private let changes = ChangeSignal()
     /// Tasks asked to stop.
     private var cancelled: Set<String> = []
     /// Tasks whose thread has not ended.
@@ -28,6 +33,8 @@ public final class TaskBoard: @unchecked Sendable {
     private let work: CancellableWork
     /// How long a DELETE waits for the task's thread to end, in seconds.
     public var cancelWait: Double = 20
+    /// The longest long-poll a GET may ask for (`wait`), in seconds; longer asks are cut to it.
+    public static let maximumWait: Double = 30
     /// Refuses a task before it starts (e.g. over the memory budget); returns what to release when it ends.
     private let admit: @Sendable (TaskRequest) throws(ServiceError) -> (@Sendable () -> Void)
 
@@ -103,17 +110,17 @@ public final class TaskBoard: @unchecked Sendable {
             do {
                 try work(request, { event in self.record(event, task: id) }, { self.isCancelled(id) })
                 if endCancelled(id, logger: taskLogger, since: started) { return }
-                lock.withLock { tasks[id]?.state = .done }
+                update(id) { $0.state = .done }
                 taskLogger.info(
                     "task done", metadata: ["seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))"])
             } catch {
                 if endCancelled(id, logger: taskLogger, since: started) { return }
                 taskLogger.error("task failed: \(error)")
                 let code = (error as? ServiceError)?.code == .unprocessable ? "invalidInput" : "failed"
-                lock.withLock {
-                    tasks[id]?.state = .failed
-                    tasks[id]?.error = "\(error)"
-                    tasks[id]?.errorCode = code
+                update(id) {
+                    $0.state = .failed
+                    $0.error = "\(error)"
+                    $0.errorCode = code
                 }
             }
         }
@@ -124,19 +131,50 @@ public final class TaskBoard: @unchecked Sendable {
 
     /// Keeps an event of a task that was not cancelled.
     private func record(_ event: TaskEvent, task id: String) {
-        lock.withLock {
-            guard !cancelled.contains(id) else { return }
+        let kept = lock.withLock {
+            guard !cancelled.contains(id) else { return false }
             tasks[id]?.events.append(event)
+            return true
         }
+        if kept { changes.signal(id) }
+    }
+
+    /// Changes a task's status and wakes its long-polling readers.
+    private func update(_ id: String, _ change: (inout TaskStatus) -> Void) {
+        lock.withLock {
+            guard var task = tasks[id] else { return }
+            change(&task)
+            tasks[id] = task
+        }
+        changes.signal(id)
     }
 
     /// Marks a cancelled task's end; false when it was not cancelled.
     private func endCancelled(_ id: String, logger: Logger, since started: Date) -> Bool {
         guard isCancelled(id) else { return false }
-        lock.withLock { tasks[id]?.state = .cancelled }
+        update(id) { $0.state = .cancelled }
         logger.info(
             "task cancelled", metadata: ["seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))"])
         return true
+    }
+
+    // MARK: Long-polling
+
+    /// Whether a reader that has seen `after` events has something new: more events, or an end.
+    private static func hasNews(_ task: TaskStatus, after: Int) -> Bool {
+        task.state != .running || task.events.count > after
+    }
+
+    /// The task's status as soon as it has more than `after` events or is no longer running, or once `wait`
+    /// seconds have passed (or the caller is cancelled); nil for an unknown task.
+    public func status(_ id: String, after: Int, wait: Double) async -> TaskStatus? {
+        let deadline = ContinuousClock.now + .milliseconds(Int(min(max(wait, 0), Self.maximumWait) * 1000))
+        while true {
+            let generation = changes.generation(id)
+            guard let task = status(id) else { return nil }
+            if Self.hasNews(task, after: after) || ContinuousClock.now >= deadline || Task.isCancelled { return task }
+            await changes.wait(id, since: generation, until: deadline)
+        }
     }
 
     /// Cancels the task and waits (up to `cancelWait` seconds) for its thread to end.
@@ -160,9 +198,12 @@ public final class TaskBoard: @unchecked Sendable {
             }
             return try JSONResponse.make(try self.start(id, request: task, logger: context.logger), status: .accepted)
         }
-        router.get("tasks/:id") { _, context -> Response in
+        router.get("tasks/:id") { request, context -> Response in
             let id = try context.parameters.require("id")
-            guard let status = self.status(id) else { throw ServiceError(.notFound, "no task \(id)") }
+            let poll = try Self.longPoll(request.uri.queryParameters)
+            let status =
+                if let poll { await self.status(id, after: poll.after, wait: poll.wait) } else { self.status(id) }
+            guard let status else { throw ServiceError(.notFound, "no task \(id)") }
             return try JSONResponse.make(status)
         }
         router.delete("tasks/:id") { _, context -> Response in
@@ -170,6 +211,22 @@ public final class TaskBoard: @unchecked Sendable {
             guard let status = try await self.cancelAndWait(id) else { throw ServiceError(.notFound, "no task \(id)") }
             return try JSONResponse.make(status, status: status.state == .running ? .accepted : .ok)
         }
+    }
+}
+
+extension TaskBoard {
+    /// A GET's long-poll parameters: `after` (events the reader has, default 0) and `wait` (seconds, cut to
+    /// `maximumWait`); nil without `wait` (answer at once). A malformed value is a `.badRequest` naming it.
+    static func longPoll(_ query: Parameters) throws(ServiceError) -> (after: Int, wait: Double)? {
+        guard let waitText = query.get("wait") else { return nil }
+        guard let wait = Double(waitText), wait.isFinite, wait >= 0 else {
+            throw ServiceError(.badRequest, "wait='\(waitText)' is not a number of seconds ≥ 0")
+        }
+        let afterText = query.get("after") ?? "0"
+        guard let after = Int(afterText), after >= 0 else {
+            throw ServiceError(.badRequest, "after='\(afterText)' is not an event count ≥ 0")
+        }
+        return (after, min(wait, maximumWait))
     }
 }
 

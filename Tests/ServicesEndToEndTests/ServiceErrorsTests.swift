@@ -1,6 +1,7 @@
 import Foundation
 import OrganaTestSupport
 import ServiceContracts
+import ServiceSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -92,7 +93,23 @@ extension EndToEnd {
                 let (_, health) = try await URLSession.shared.data(
                     from: cluster.services[name]!.url.appendingPathComponent("health"))
                 #expect((health as? HTTPURLResponse)?.statusCode == 200)
+                try await Self.checkLongPollParameters(cluster.services[name]!.url, name: name)
             }
+        }
+
+        /// Signed status calls with long-poll parameters: malformed ones are 400s naming them; an unknown task is
+        /// a 404 at once, whatever the wait.
+        static func checkLongPollParameters(_ base: URL, name: String) async throws {
+            let client = InternalClient(signer: RequestSigner(secret: ServiceCluster.secret))
+            let path = "/internal/v1/tasks/x"
+            for (query, word) in [("wait=soon", "wait"), ("wait=-1", "wait"), ("after=-2&wait=1", "after")] {
+                let (status, body) = try await client.send("GET", base: base, path: "\(path)?\(query)")
+                #expect(status == 400, "\(name) ?\(query)")
+                #expect(error(body)?.error.message.contains(word) == true, "\(name) ?\(query)")
+            }
+            let start = Date()
+            let (status, _) = try await client.send("GET", base: base, path: "\(path)?after=0&wait=20")
+            #expect(status == 404 && Date().timeIntervalSince(start) < 5, "\(name): an unknown task is not waited on")
         }
 
         /// A 256 MiB body streams to storage: the gateway's peak RSS grows by far less than the body (and the

@@ -3,7 +3,8 @@
 
 It implements the mask-step contract (api/mask-step.openapi.json):
   PUT /internal/v1/tasks/{taskId}  body TaskRequest -> 202 TaskStatus (a known id answers its status)
-  GET /internal/v1/tasks/{taskId}  -> 200 TaskStatus, 404 for an unknown task
+  GET /internal/v1/tasks/{taskId}  -> 200 TaskStatus, 404 for an unknown task (the long-poll parameters
+      `after` and `wait` are accepted and ignored: this step answers at once, as the contract allows)
   DELETE /internal/v1/tasks/{taskId} -> stops a running task before it writes (200 once it has ended), 404 unknown
 It verifies the gateway's HMAC signature, reads the corrected label map by storage key from the shared object
 store, counts each label's voxels and writes `<outputPrefix>structure_volumes.json` (atomically), announced as
@@ -111,7 +112,8 @@ class Handler(BaseHTTPRequestHandler):
         return body
 
     def task_id(self):
-        match = re.fullmatch(r"/internal/v1/tasks/([A-Za-z0-9._-]+)", self.path)
+        # The signature covers the query (`?after=…&wait=…`); the route does not.
+        match = re.fullmatch(r"/internal/v1/tasks/([A-Za-z0-9._-]+)", self.path.split("?", 1)[0])
         return match.group(1) if match else None
 
     def do_GET(self):
