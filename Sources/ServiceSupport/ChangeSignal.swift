@@ -6,9 +6,19 @@ import Foundation
 
 /// Wakes async waiters when something named by a key changes (see the file header).
 public final class ChangeSignal: @unchecked Sendable {
+    /// Why a wait returned.
+    public enum Wake: Sendable, Equatable {
+        /// The key moved past the generation the waiter noted (before or during the wait).
+        case changed
+        /// The deadline passed first.
+        case deadline
+        /// The waiting task was cancelled.
+        case cancelled
+    }
+
     private let lock = NSLock()
     private var generations: [String: UInt64] = [:]
-    private var waiters: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
+    private var waiters: [String: [UUID: CheckedContinuation<Wake, Never>]] = [:]
 
     public init() {}
 
@@ -23,7 +33,7 @@ public final class ChangeSignal: @unchecked Sendable {
             generations[key, default: 0] &+= 1
             return waiters.removeValue(forKey: key) ?? [:]
         }
-        for continuation in waiting.values { continuation.resume() }
+        for continuation in waiting.values { continuation.resume(returning: .changed) }
     }
 
     /// Forgets a key that will not change again (a deleted job), after waking its waiters.
@@ -32,31 +42,34 @@ public final class ChangeSignal: @unchecked Sendable {
         _ = lock.withLock { generations.removeValue(forKey: key) }
     }
 
-    /// Returns once `key` has moved past `generation`, at `deadline`, or when the caller is cancelled.
-    public func wait(_ key: String, since generation: UInt64, until deadline: ContinuousClock.Instant) async {
+    /// Returns once `key` has moved past `generation`, at `deadline`, or when the caller is cancelled, saying
+    /// which.
+    @discardableResult
+    public func wait(_ key: String, since generation: UInt64, until deadline: ContinuousClock.Instant) async -> Wake {
         let token = UUID()
         let timer = Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
-            self.wake(key, token: token)
+            self.wake(key, token: token, .deadline)
         }
         defer { timer.cancel() }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let waiting = lock.withLock {
-                    guard generations[key, default: 0] == generation, !Task.isCancelled else { return false }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Wake, Never>) in
+                let early: Wake? = lock.withLock {
+                    if generations[key, default: 0] != generation { return .changed }
+                    if Task.isCancelled { return .cancelled }
                     waiters[key, default: [:]][token] = continuation
-                    return true
+                    return nil
                 }
-                if !waiting { continuation.resume() }
+                if let early { continuation.resume(returning: early) }
             }
         } onCancel: {
-            wake(key, token: token)
+            wake(key, token: token, .cancelled)
         }
     }
 
     /// Resumes one waiter (its deadline passed or its caller went away).
-    private func wake(_ key: String, token: UUID) {
+    private func wake(_ key: String, token: UUID, _ reason: Wake) {
         let continuation = lock.withLock { waiters[key]?.removeValue(forKey: token) }
-        continuation?.resume()
+        continuation?.resume(returning: reason)
     }
 }

@@ -25,7 +25,8 @@ public final class TaskBoard: @unchecked Sendable {
     private let lock = NSLock()
     private var tasks: [String: TaskStatus] = [:]
     /// Signalled on every new event and state change of a task (long-polling GETs wait on it).
-    private let changes = ChangeSignal()
+    /// Signalled (key: task id) on each event and when a task ends; long-polling readers wait on it.
+    let changes = ChangeSignal()
     /// Tasks asked to stop.
     private var cancelled: Set<String> = []
     /// Tasks whose thread has not ended.

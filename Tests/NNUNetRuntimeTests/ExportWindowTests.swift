@@ -55,7 +55,9 @@ struct ExportWindowTests {
         let folder = try PredictorFixtures.modelFolder(modelCase)
         let info = try PredictorFixtures.caseInfo(modelCase)
         let predictor = try Predictor(model: folder, options: PredictionOptions(mirroring: false))
-        let properties = try predictor.preprocess([try PredictorFixtures.image(modelCase)]).properties
+        let properties = try predictor.preprocess(
+            [try PredictorFixtures.image(modelCase)], previousStage: PredictorFixtures.previousStage(modelCase)
+        ).properties
         let exporter = Exporter(
             plans: folder.plans, configuration: predictor.configuration, dataset: folder.dataset)
         let logits = try NDArray(
