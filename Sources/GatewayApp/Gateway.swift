@@ -274,7 +274,7 @@ public struct Gateway: Sendable {
         var last = first
         var lastWrite = ContinuousClock.now
         try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-        while !Task.isCancelled {
+        while !Task.isCancelled, !stopping.isReady {
             let generation = store.changes.generation(id)
             let state = try store.job(id)?.state
             for event in try store.events(id, after: last) {
