@@ -78,6 +78,27 @@ public struct Predictor: Sendable {
             networks.append(network)
         }
         let configuration = try model.plans.configuration(configurationName ?? "")
+        try self.init(
+            model: model, configuration: configuration, options: options, folds: folds, networks: networks,
+            mirrorAxes: mirrorAxes)
+    }
+
+    /// The same loaded networks with another tile step and mirroring (no checkpoint is read again).
+    /// - Throws: `.invalidInput` for a tile step outside (0, 1].
+    public func reconfigured(tileStep: Double, mirroring: Bool) throws(NNUNetError) -> Predictor {
+        var options = options
+        options.tileStep = tileStep
+        options.mirroring = mirroring
+        return try Predictor(
+            model: model, configuration: configuration, options: options, folds: folds, networks: networks,
+            mirrorAxes: mirrorAxes)
+    }
+
+    /// Loaded networks with the sliding window the options ask for.
+    private init(
+        model: ModelFolder, configuration: ConfigurationPlan, options: PredictionOptions, folds: [String],
+        networks: [UNet], mirrorAxes: [Int]
+    ) throws(NNUNetError) {
         self.model = model
         self.configuration = configuration
         self.options = options
@@ -87,33 +108,6 @@ public struct Predictor: Sendable {
         window = try SlidingWindow(
             patchSize: configuration.patchSize,
             options: SlidingWindowOptions(tileStep: options.tileStep, mirrorAxes: options.mirroring ? mirrorAxes : []))
-    }
-
-    /// The same loaded networks with another tile step and mirroring (no checkpoint is read again).
-    /// - Throws: `.invalidInput` for a tile step outside (0, 1].
-    public func reconfigured(tileStep: Double, mirroring: Bool) throws(NNUNetError) -> Predictor {
-        var options = options
-        options.tileStep = tileStep
-        options.mirroring = mirroring
-        return Predictor(
-            model: model, configuration: configuration, options: options, folds: folds, networks: networks,
-            mirrorAxes: mirrorAxes,
-            window: try SlidingWindow(
-                patchSize: configuration.patchSize,
-                options: SlidingWindowOptions(tileStep: tileStep, mirrorAxes: mirroring ? mirrorAxes : [])))
-    }
-
-    private init(
-        model: ModelFolder, configuration: ConfigurationPlan, options: PredictionOptions, folds: [String],
-        networks: [UNet], mirrorAxes: [Int], window: SlidingWindow
-    ) {
-        self.model = model
-        self.configuration = configuration
-        self.options = options
-        self.folds = folds
-        self.networks = networks
-        self.mirrorAxes = mirrorAxes
-        self.window = window
     }
 
     /// Numbered folds in numeric order; `all` only when there is no numbered fold.
