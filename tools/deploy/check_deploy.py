@@ -64,7 +64,9 @@ class Problems:
         self.items = []
 
     def add(self, where, message):
-        self.items.append(f"{where}: {message}")
+        item = f"{where}: {message}"
+        if item not in self.items:
+            self.items.append(item)
 
 
 # Dockerfiles ------------------------------------------------------------------------------------------------
@@ -532,7 +534,7 @@ def main():
                 check_kubernetes_container(container, report, problems)
                 checked["k8s"] += 1
             used_dockerfiles.add(container.image.path.resolve())
-    if compose.exists():
+    if compose.exists() and Path(docker).resolve() == (deploy / "docker").resolve():
         for path in sorted(Path(docker).glob("*.Dockerfile")):
             image = Image(path, docker, problems)
             if image.cmd and image.cmd[:1] == ["serve"] and path.resolve() not in used_dockerfiles:
