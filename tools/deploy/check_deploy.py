@@ -103,7 +103,7 @@ class Image:
     """What a service's image gives a container: ENTRYPOINT, CMD, ENV, EXPOSE, HEALTHCHECK (the final stage,
     over its FROM when that is another organa-<name> image built from <name>.Dockerfile beside it)."""
 
-    def __init__(self, path, docker_dir, problems):
+    def __init__(self, path, docker_dir):
         self.path = Path(path)
         self.entrypoint, self.cmd, self.env, self.expose, self.healthcheck = None, None, {}, [], None
         args = {}
@@ -118,7 +118,7 @@ class Image:
                 base = stage.split(":")[0].rsplit("/", 1)[-1]
                 parent_path = Path(docker_dir) / f"{base[len('organa-'):]}.Dockerfile"
                 if base.startswith("organa-") and parent_path.exists() and parent_path != self.path:
-                    parent = Image(parent_path, docker_dir, problems)
+                    parent = Image(parent_path, docker_dir)
                     self.entrypoint, self.cmd = parent.entrypoint, parent.cmd
                     self.env, self.expose, self.healthcheck = dict(parent.env), [], parent.healthcheck
             elif word == "ENV":
@@ -304,7 +304,7 @@ def compose_containers(path, env_file, docker_dir, problems):
             dockerfile = (Path(path).parent / build.get("context", ".") / build["dockerfile"]).resolve()
         elif "image" in spec:
             dockerfile = dockerfile_for_image(spec["image"], docker_dir)
-        image = Image(dockerfile, docker_dir, problems) if dockerfile and dockerfile.exists() else None
+        image = Image(dockerfile, docker_dir) if dockerfile and dockerfile.exists() else None
         if spec.get("healthcheck") or (image and image.healthcheck):
             healthchecked.add(service)
         for target in depends_on(spec):
@@ -343,10 +343,9 @@ def compose_containers(path, env_file, docker_dir, problems):
         containers.append(Container(where, argv + cmd, env, ports, image, healthcheck, None))
     for service, spec in services.items():
         for target, condition in depends_on(spec).items():
-            if condition.get("condition") == "service_healthy":
-                if target in services and target not in healthchecked:
-                    problems.add(f"{name} service {service}", f"waits for {target} to be healthy; it has no health check")
-    return containers, {container.where.split()[-1]: container for container in containers}
+            if condition.get("condition") == "service_healthy" and target in services and target not in healthchecked:
+                problems.add(f"{name} service {service}", f"waits for {target} to be healthy; it has no health check")
+    return containers
 
 
 # Kubernetes -------------------------------------------------------------------------------------------------
@@ -400,7 +399,7 @@ def kubernetes(k8s_dir, docker_dir, problems):
             if not dockerfile.exists():
                 problems.add(where, f"image {spec['image']}: no Dockerfile {dockerfile}")
                 continue
-            image = Image(dockerfile, docker_dir, problems)
+            image = Image(dockerfile, docker_dir)
             if "command" in spec:
                 argv = list(spec["command"]) + list(spec.get("args", []))
             else:
@@ -515,7 +514,7 @@ def main():
     compose = deploy / "compose.yaml"
     used_dockerfiles = set()
     if compose.exists():
-        containers, _ = compose_containers(compose, env_file, docker, problems)
+        containers = compose_containers(compose, env_file, docker, problems)
         reports = [(c, check_configuration(c, organa, root, problems)) for c in containers]
         ports = {c.where.split()[-1]: r["port"] for c, r in reports if r}
         for container, report in reports:
@@ -536,7 +535,7 @@ def main():
             used_dockerfiles.add(container.image.path.resolve())
     if compose.exists() and Path(docker).resolve() == (deploy / "docker").resolve():
         for path in sorted(Path(docker).glob("*.Dockerfile")):
-            image = Image(path, docker, problems)
+            image = Image(path, docker)
             if image.cmd and image.cmd[:1] == ["serve"] and path.resolve() not in used_dockerfiles:
                 problems.add(path.name, "no compose service uses this image, so its CMD is not checked")
 
