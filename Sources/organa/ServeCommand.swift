@@ -206,6 +206,7 @@ struct ServeGateway: AsyncParsableCommand {
             service: try common.configuration(), image: image, post: post, mesh: mesh,
             writingPhantom: !check.checkConfiguration)
         if check.checkConfiguration {
+            try ConfigurationReport.checkCatalog(gateway.catalog)
             let settings = [
                 "catalog": gateway.catalog, "image-url": imageURL, "post-url": postURL, "mesh-url": meshURL,
             ]
