@@ -28,7 +28,8 @@ RUN apt-get update -qq \
     && apt-get install -y -qq --no-install-recommends \
         libopenblas0 libdeflate0 zlib1g libsqlite3-0 libssl3 libcurl4 libstdc++6 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --user-group --home-dir /opt/organa --no-create-home organa \
+    && groupadd --system --gid 10001 organa \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /opt/organa --no-create-home organa \
     && mkdir -p /opt/organa /var/lib/organa \
     && chown organa:organa /var/lib/organa
 COPY --from=build /out/organa /usr/local/bin/organa
