@@ -33,12 +33,11 @@ struct CommonServiceOptions: ParsableArguments {
     var logFormat = "text"
 
     func configuration() throws -> ServiceConfiguration {
-        let environment = ProcessInfo.processInfo.environment
         var problems: [String] = []
-        let root = store ?? environment["ORGANA_STORE"]
+        let root = store ?? ServiceEnvironment.store.value
         if root == nil { problems.append("no object store: set --store or ORGANA_STORE") }
         if !["text", "json"].contains(logFormat) { problems.append("--log-format \(logFormat) is not text or json") }
-        let secret = environment["ORGANA_INTERNAL_SECRET"] ?? ""
+        let secret = ServiceEnvironment.internalSecret.value ?? ""
         let configuration = ServiceConfiguration(
             host: host, port: port, storeRoot: URL(fileURLWithPath: root ?? "/nonexistent"), secret: secret)
         problems += configuration.problems.map { $0 + " (ORGANA_INTERNAL_SECRET)" }
@@ -67,12 +66,19 @@ struct ServeImage: AsyncParsableCommand {
     @OptionGroup var common: CommonServiceOptions
     @Option(help: "Model catalog (JSON).") var catalog = "models/catalog.json"
     @Option(help: "Memory budget in GiB for jobs running at once.") var memoryBudget = 8.0
+    @OptionGroup var check: ConfigurationCheckOptions
 
     func run() async throws {
-        let service = try ImageService(
-            configuration: .init(
-                service: try common.configuration(), catalogPath: catalog,
-                memoryBudgetBytes: Int(memoryBudget * 1_073_741_824)))
+        let configuration = ImageServiceConfiguration(
+            service: try common.configuration(), catalogPath: catalog,
+            memoryBudgetBytes: Int(memoryBudget * 1_073_741_824))
+        if check.checkConfiguration {
+            try ConfigurationReport.checkCatalog(catalog)
+            let settings = ["catalog": catalog, "memory-budget": "\(memoryBudget)"]
+            return try ConfigurationReport(service: "image", configuration: configuration.service, settings: settings)
+                .print()
+        }
+        let service = try ImageService(configuration: configuration)
         let logger = common.logger("image")
         let announce = announceListening("image", host: common.host)
         try await ServiceHost.run(
@@ -89,9 +95,14 @@ struct ServeImage: AsyncParsableCommand {
 struct ServePost: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "post", abstract: "The post-processing service.")
     @OptionGroup var common: CommonServiceOptions
+    @OptionGroup var check: ConfigurationCheckOptions
 
     func run() async throws {
-        let service = try PostService(configuration: try common.configuration())
+        let configuration = try common.configuration()
+        if check.checkConfiguration {
+            return try ConfigurationReport(service: "post", configuration: configuration).print()
+        }
+        let service = try PostService(configuration: configuration)
         let logger = common.logger("post")
         try await ServiceHost.run(
             router: service.router(logger: logger), name: "organa-post", configuration: service.configuration,
@@ -102,9 +113,14 @@ struct ServePost: AsyncParsableCommand {
 struct ServeMesh: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "mesh", abstract: "The mesh service.")
     @OptionGroup var common: CommonServiceOptions
+    @OptionGroup var check: ConfigurationCheckOptions
 
     func run() async throws {
-        let service = try MeshService(configuration: try common.configuration())
+        let configuration = try common.configuration()
+        if check.checkConfiguration {
+            return try ConfigurationReport(service: "mesh", configuration: configuration).print()
+        }
+        let service = try MeshService(configuration: configuration)
         let logger = common.logger("mesh")
         try await ServiceHost.run(
             router: service.router(logger: logger), name: "organa-mesh", configuration: service.configuration,
@@ -123,11 +139,11 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Required JWT issuer (iss); JWTs are accepted when ORGANA_JWT_SECRET is set.") var jwtIssuer: String?
     @Option(help: "Required JWT audience (aud).") var jwtAudience: String?
 
+    /// `writingPhantom` false (`--check-configuration`): the built-in phantom is not written (nor offered).
     func configuration(
-        service: ServiceConfiguration, image: URL, post: URL, mesh: URL
+        service: ServiceConfiguration, image: URL, post: URL, mesh: URL, writingPhantom: Bool = true
     ) throws -> GatewayConfiguration {
-        let environment = ProcessInfo.processInfo.environment
-        let keys = (environment["ORGANA_API_KEYS"] ?? "").split(separator: ",").map {
+        let keys = (ServiceEnvironment.apiKeys.value ?? "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty }
         var steps: [StepEndpoint] = []
@@ -141,8 +157,8 @@ struct GatewayOptions: ParsableArguments {
         let configuration = GatewayConfiguration(
             service: service, databasePath: database ?? service.storeRoot.appendingPathComponent("jobs.sqlite").path,
             apiKeys: keys, image: image, post: post, mesh: mesh, maskSteps: steps, catalogPath: catalog,
-            maximumUploadBytes: maxUploadBytes, jwt: try jwt(secret: environment["ORGANA_JWT_SECRET"]),
-            samples: try ServeSamples.resolve(sample, storeRoot: service.storeRoot))
+            maximumUploadBytes: maxUploadBytes, jwt: try jwt(secret: ServiceEnvironment.jwtSecret.value),
+            samples: try ServeSamples.resolve(sample, storeRoot: service.storeRoot, writingPhantom: writingPhantom))
         let problems = configuration.problems
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
         return configuration
@@ -181,12 +197,22 @@ struct ServeGateway: AsyncParsableCommand {
     @Option(help: "Image service URL.") var imageURL: String
     @Option(help: "Post-processing service URL.") var postURL: String
     @Option(help: "Mesh service URL.") var meshURL: String
+    @OptionGroup var check: ConfigurationCheckOptions
 
     func run() async throws {
         guard let image = URL(string: imageURL), let post = URL(string: postURL), let mesh = URL(string: meshURL)
         else { throw ValidationError("service URLs must be URLs") }
         let configuration = try gateway.configuration(
-            service: try common.configuration(), image: image, post: post, mesh: mesh)
+            service: try common.configuration(), image: image, post: post, mesh: mesh,
+            writingPhantom: !check.checkConfiguration)
+        if check.checkConfiguration {
+            try ConfigurationReport.checkCatalog(gateway.catalog)
+            let settings = [
+                "catalog": gateway.catalog, "image-url": imageURL, "post-url": postURL, "mesh-url": meshURL,
+            ]
+            return try ConfigurationReport(service: "gateway", configuration: configuration.service, settings: settings)
+                .print()
+        }
         try await runGateway(configuration, logger: common.logger("gateway"), host: common.host)
     }
 }
@@ -197,9 +223,18 @@ struct ServeAll: AsyncParsableCommand {
     @OptionGroup var common: CommonServiceOptions
     @OptionGroup var gateway: GatewayOptions
     @Option(help: "Memory budget in GiB of the image service.") var memoryBudget = 8.0
+    @OptionGroup var check: ConfigurationCheckOptions
 
     func run() async throws {
         let shared = try common.configuration()
+        if check.checkConfiguration {
+            let loopback = URL(string: "http://127.0.0.1")!
+            _ = try gateway.configuration(
+                service: shared, image: loopback, post: loopback, mesh: loopback, writingPhantom: false)
+            try ConfigurationReport.checkCatalog(gateway.catalog)
+            let settings = ["catalog": gateway.catalog, "memory-budget": "\(memoryBudget)"]
+            return try ConfigurationReport(service: "all", configuration: shared, settings: settings).print()
+        }
         let internalConfiguration = ServiceConfiguration(
             host: "127.0.0.1", port: 0, storeRoot: shared.storeRoot, secret: shared.secret)
         let image = try ImageService(

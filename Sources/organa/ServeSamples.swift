@@ -11,8 +11,8 @@ enum ServeSamples {
         size: SIMD3(128, 128, 60), spacing: SIMD3(3, 3, 5), seed: 9002)
 
     /// `--sample NAME=PATH` flags, plus `phantom` (generated once into `samples/phantom.nii.gz` under the object
-    /// store folder, so a lone binary has a sample without any file beside it).
-    static func resolve(_ flags: [String], storeRoot: URL) throws -> [String: URL] {
+    /// store folder, so a lone binary has a sample without any file beside it; not when `writingPhantom` is false).
+    static func resolve(_ flags: [String], storeRoot: URL, writingPhantom: Bool = true) throws -> [String: URL] {
         var samples: [String: URL] = [:]
         for text in flags {
             let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
@@ -21,7 +21,7 @@ enum ServeSamples {
             }
             samples[parts[0]] = URL(fileURLWithPath: parts[1])
         }
-        if samples["phantom"] == nil { samples["phantom"] = try phantom(storeRoot: storeRoot) }
+        if writingPhantom, samples["phantom"] == nil { samples["phantom"] = try phantom(storeRoot: storeRoot) }
         return samples
     }
 
