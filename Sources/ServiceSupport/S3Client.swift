@@ -22,8 +22,17 @@ public struct S3Client: Sendable {
     /// Most bytes of an error or XML answer read into memory.
     static let maximumAnswerBytes = 1 << 20
 
-    /// A client of `configuration`'s bucket; `http` defaults to the process-wide shared client.
-    public init(configuration: S3Configuration, http: HTTPClient = .shared) {
+    /// The HTTP client of every S3 client in the process (never shut down). A failed connection attempt fails
+    /// the request at once (async-http-client would keep trying until the request's deadline): `send` retries.
+    public static let sharedHTTPClient: HTTPClient = {
+        var settings = HTTPClient.Configuration()
+        settings.connectionPool.retryConnectionEstablishment = false
+        settings.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
+    }()
+
+    /// A client of `configuration`'s bucket over `http` (by default `sharedHTTPClient`).
+    public init(configuration: S3Configuration, http: HTTPClient = sharedHTTPClient) {
         self.configuration = configuration
         self.http = http
         signer = SigV4Signer(
@@ -188,9 +197,36 @@ enum XMLText {
 
     static func first(_ name: String, in text: String) -> String? { all(name, in: text).first }
 
+    /// The text with XML's named entities and character references (`&#39;`, `&#x27;`) replaced.
     static func decode(_ text: Substring) -> String {
-        text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
-            .replacingOccurrences(of: "&amp;", with: "&")
+        var out = ""
+        var rest = text
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            guard let semicolon = rest[amp...].prefix(12).firstIndex(of: ";"),
+                let character = entity(rest[rest.index(after: amp)..<semicolon])
+            else {
+                out.append("&")
+                rest = rest[rest.index(after: amp)...]
+                continue
+            }
+            out.append(character)
+            rest = rest[rest.index(after: semicolon)...]
+        }
+        return out + rest
+    }
+
+    static func entity(_ name: Substring) -> Character? {
+        switch name {
+        case "lt": "<"
+        case "gt": ">"
+        case "amp": "&"
+        case "quot": "\""
+        case "apos": "'"
+        default:
+            name.hasPrefix("#x")
+                ? UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init).map(Character.init)
+                : name.hasPrefix("#") ? UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init).map(Character.init) : nil
+        }
     }
 }

@@ -66,3 +66,10 @@ import Testing
         #expect(problems.contains { $0.contains("ORGANA_S3_SECRET_ACCESS_KEY") })
     }
 }
+
+@Suite struct XMLTextTests {
+    @Test func entitiesAndCharacterReferencesAreDecoded() {
+        let xml = "<Key>a&amp;b&#39;c&#x22;d&lt;&gt;&bogus;&</Key><Key>2</Key>"
+        #expect(XMLText.all("Key", in: xml) == ["a&b'c\"d<>&bogus;&", "2"])
+    }
+}
