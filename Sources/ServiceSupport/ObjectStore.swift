@@ -48,7 +48,8 @@ public struct ObjectStore: Sendable {
         }
     }
 
-    /// The file of a (validated) key.
+    /// The file of a (validated) key in the folder; in S3 mode its place in the cache, which may not hold it yet
+    /// (read through `localFile(for:)`).
     public func url(for key: String) throws(ServiceError) -> URL {
         try Self.validate(key)
         return root.appendingPathComponent(key)

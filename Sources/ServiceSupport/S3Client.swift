@@ -21,6 +21,8 @@ public struct S3Client: Sendable {
     let signer: SigV4Signer
     /// Most bytes of an error or XML answer read into memory.
     static let maximumAnswerBytes = 1 << 20
+    /// Longest one request may take, body included (a stalled transfer ends sooner: 60 s without a byte).
+    static let requestTimeout = TimeAmount.minutes(30)
 
     /// The HTTP client of every S3 client in the process (never shut down). A failed connection attempt fails
     /// the request at once (async-http-client would keep trying until the request's deadline): `send` retries.
@@ -114,8 +116,9 @@ public struct S3Client: Sendable {
             let response: HTTPClientResponse
             do {
                 response = try await http.execute(
-                    request(method, key: key, query: query, body: body), timeout: .minutes(5))
+                    request(method, key: key, query: query, body: body), timeout: Self.requestTimeout)
             } catch {
+                if Task.isCancelled { throw ServiceError(.unavailable, "\(what) was cancelled", underlying: error) }
                 last = "\(error)"
                 continue
             }
