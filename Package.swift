@@ -12,6 +12,7 @@ let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 
 let package = Package(
     name: "Organa",
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // L0
@@ -78,7 +80,7 @@ let package = Package(
             name: "ServiceSupport",
             dependencies: [
                 "ServiceContracts", "CCrypto", "NiftiIO", "VolumeCore", "ArrayCore", hummingbird, httpTypes, grdb,
-                logging,
+                logging, asyncHTTPClient,
             ],
             swiftSettings: sharedSwiftSettings),
         // L5: one app per service (routes and handlers).
@@ -185,7 +187,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceSupportTests",
-            dependencies: ["ServiceSupport", "ServiceContracts", "NiftiIO", "VolumeCore", "OrganaTestSupport"],
+            dependencies: [
+                "ServiceSupport", "ServiceContracts", "NiftiIO", "VolumeCore", "OrganaTestSupport", asyncHTTPClient,
+            ],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every Organa check on a fresh machine: system packages, the reference Python tools (SimpleITK,
-# nibabel) that parity tests call, format and layer checks, then `swift test`.
+# nibabel) that parity tests call, format and layer checks, a throwaway SeaweedFS (S3), then `swift test`.
 # Extra arguments go to `swift test` (e.g. scripts/test.sh --filter NiftiIOTests); without any, the end-to-end
 # suites run after the rest, on their own.
 set -euo pipefail
@@ -11,6 +11,9 @@ ORGANA_REFERENCE_PYTHON="$(scripts/setup-reference-python.sh | tail -n 1)"
 export ORGANA_REFERENCE_PYTHON
 scripts/check-format.sh
 scripts/check-layers.sh
+# SeaweedFS for the S3 tests (ORGANA_TEST_S3_*), stopped when this script exits.
+eval "$(scripts/start-seaweedfs.sh)"
+trap 'scripts/start-seaweedfs.sh --stop "$ORGANA_TEST_S3_PID" "$ORGANA_TEST_S3_DIR"' EXIT
 if [ $# -gt 0 ]; then
   swift test "$@"
 else

@@ -30,12 +30,12 @@ extension Gateway {
                 for event in try parser.feed(chunk.readableBytesView) { try upload.handle(event) }
             }
             try parser.finish()
-            let key = try upload.commit()
+            let key = try await upload.commit()
             metrics.recordUpload(bytes: bytes)
             return (key, upload.fields)
         } catch {
             upload.abort()
-            try? objects.removeAll(under: "jobs/\(jobID)")
+            try? await objects.removeAll(under: "jobs/\(jobID)")
             throw error
         }
     }
@@ -128,13 +128,13 @@ struct MultipartUpload {
         }
     }
 
-    /// Renames the file into place; its key.
-    func commit() throws -> String {
+    /// Renames the file into place (and uploads it in S3 mode); its key.
+    func commit() async throws -> String {
         guard sawFile else {
             throw ServiceError(.badRequest, "the multipart body has no file part (a part named 'file' with the CT)")
         }
         guard let pending else { throw ServiceError(.badRequest, "the upload is empty: the file part has no bytes") }
-        try pending.commit()
+        try await pending.commit()
         return pending.key
     }
 

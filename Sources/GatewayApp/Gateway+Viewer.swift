@@ -48,8 +48,8 @@ extension Gateway {
     /// `GET /v1/jobs/{id}/input`: the job's CT as it was uploaded (or copied from a sample), streamed.
     func input(context: ServiceRequestContext) async throws -> Response {
         let id = try job(context).id
-        for name in ["ct.nii.gz", "ct.nii"] where try objects.exists("jobs/\(id)/input/\(name)") {
-            let path = try objects.url(for: "jobs/\(id)/input/\(name)").path
+        for name in ["ct.nii.gz", "ct.nii"] where try await objects.exists("jobs/\(id)/input/\(name)") {
+            let path = try await objects.localFile(for: "jobs/\(id)/input/\(name)").path
             let body = try await FileIO().loadFile(path: path, context: context)
             let type = name.hasSuffix(".gz") ? "application/gzip" : "application/octet-stream"
             return Response(status: .ok, headers: [.contentType: type], body: body)
@@ -67,7 +67,7 @@ extension Gateway {
             throw ServiceError(.badRequest, "no sample CT named '\(name)' (known: \(known.isEmpty ? "none" : known))")
         }
         let key = "jobs/\(jobID)/input/ct.nii" + (file.pathExtension == "gz" ? ".gz" : "")
-        try objects.putFile(key, from: file)
+        try await objects.putFile(key, from: file)
         return key
     }
 }

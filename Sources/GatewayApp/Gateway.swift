@@ -24,7 +24,7 @@ public struct Gateway: Sendable {
         if !problems.isEmpty { throw ServiceError(.configuration, problems.joined(separator: "; ")) }
         self.configuration = configuration
         store = try JobStore(path: configuration.databasePath)
-        objects = try ObjectStore(root: configuration.service.storeRoot)
+        objects = try ObjectStore(configuration: configuration.service)
         catalog = try ModelCatalog.load(configuration.catalogPath)
         driver = JobDriver(configuration: configuration, store: store, logger: logger, metrics: metrics)
     }
@@ -57,7 +57,7 @@ public struct Gateway: Sendable {
             await driver.cancel(id)
             await driver.stopTasks(id)
             _ = try store.delete(id)
-            try objects.removeAll(under: "jobs/\(id)")
+            try await objects.removeAll(under: "jobs/\(id)")
             return Response(status: .noContent)
         }
         api.get("jobs/:id/events") { request, context in try events(request, context: context) }
@@ -108,7 +108,7 @@ public struct Gateway: Sendable {
             }
             try plan(key: key, options: options)
         } catch {
-            try? objects.removeAll(under: "jobs/\(id)")
+            try? await objects.removeAll(under: "jobs/\(id)")
             throw error
         }
         let job = try store.create(id: id, options: options)
@@ -138,12 +138,12 @@ public struct Gateway: Sendable {
                 try pending!.handle.write(contentsOf: chunk.readableBytesView)
             }
             guard let pending else { throw ServiceError(.badRequest, "the upload is empty: send the CT as the body") }
-            try pending.commit()
+            try await pending.commit()
             metrics.recordUpload(bytes: bytes)
             return pending.key
         } catch {
             pending?.abort()
-            try? objects.removeAll(under: "jobs/\(jobID)")
+            try? await objects.removeAll(under: "jobs/\(jobID)")
             throw error
         }
     }
@@ -300,12 +300,12 @@ public struct Gateway: Sendable {
         let path = context.parameters.getCatchAll().joined(separator: "/")
         let key = "jobs/\(id)/\(path)"
         try ObjectStore.validate(key)
-        guard !path.hasPrefix("input/"), try objects.exists(key) else {
+        guard !path.hasPrefix("input/"), try await objects.exists(key) else {
             throw ServiceError(.notFound, "job \(id) has no artifact '\(path)'")
         }
         let type =
             path.hasSuffix(".json") ? "application/json" : path.hasSuffix(".obj") ? "text/plain" : "application/gzip"
-        let body = try await FileIO().loadFile(path: try objects.url(for: key).path, context: context)
+        let body = try await FileIO().loadFile(path: try await objects.localFile(for: key).path, context: context)
         return Response(status: .ok, headers: [.contentType: type], body: body)
     }
 }

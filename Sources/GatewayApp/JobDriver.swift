@@ -98,7 +98,7 @@ actor JobDriver {
                 case .queued:
                     try announce(id, .segmenting, logger: logger)
                 case .segmenting:
-                    let ct = try inputKey(id)
+                    let ct = try await inputKey(id)
                     try await withThrowingTaskGroup(of: String.self) { group in
                         group.addTask {
                             try await self.runStage(
@@ -188,9 +188,9 @@ actor JobDriver {
         if try store.transition(id, to: state) != nil { logger.info("job is \(state.rawValue)") }
     }
 
-    nonisolated func inputKey(_ id: String) throws -> String {
-        let store = try ObjectStore(root: configuration.service.storeRoot)
-        for name in ["ct.nii.gz", "ct.nii"] where try store.exists("jobs/\(id)/input/\(name)") {
+    nonisolated func inputKey(_ id: String) async throws -> String {
+        let store = try ObjectStore(configuration: configuration.service)
+        for name in ["ct.nii.gz", "ct.nii"] where try await store.exists("jobs/\(id)/input/\(name)") {
             return "jobs/\(id)/input/\(name)"
         }
         throw StageFailure(message: "the job's CT is missing from storage")

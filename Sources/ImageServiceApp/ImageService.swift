@@ -80,7 +80,7 @@ public struct ImageService: Sendable {
         try configuration.service.validate()
         self.configuration = configuration
         catalog = try ModelCatalog.load(configuration.catalogPath)
-        store = try ObjectStore(root: configuration.service.storeRoot)
+        store = try ObjectStore(configuration: configuration.service)
         budget = MemoryBudget(limit: configuration.memoryBudgetBytes)
     }
 
@@ -154,7 +154,7 @@ public struct ImageService: Sendable {
 
     func plan(_ request: TaskRequest) throws(ServiceError) -> JobPlan {
         guard let key = request.inputs["ct"] else { throw ServiceError(.unprocessable, "the task has no input ct") }
-        let path = try store.url(for: key).path
+        let path = try store.localFile(for: key).path
         do {
             let header = try NiftiReader.readHeader(path)
             let image = ImageInfo(size: try header.gridSize(), geometry: try header.geometry())
@@ -188,7 +188,7 @@ public struct ImageService: Sendable {
         isCancelled: @escaping @Sendable () -> Bool
     ) throws {
         let plan = try plan(request)
-        let ct = try store.url(for: request.inputs["ct"]!).path
+        let ct = try store.localFile(for: request.inputs["ct"]!).path
         let image = try NiftiReader.read(ct)
         let volume: Volume<Int16>
         if case .int16(let v) = image.volume {

@@ -1,6 +1,6 @@
 // The mesh service: masks only. A task takes a label map by key (`labels`: the corrected map) and writes one
 // OBJ per structure under `outputPrefix/meshes/`, each announced (an `artifact` event) the moment it is
-// stored, the same meshes `organa run` writes (same library call, same names, same options).
+// stored (uploaded in S3 mode), the same meshes `organa run` writes (same library call, same names, same options).
 public import Foundation
 public import Hummingbird
 public import Logging
@@ -18,7 +18,7 @@ public struct MeshService: Sendable {
     public init(configuration: ServiceConfiguration) throws {
         try configuration.validate()
         self.configuration = configuration
-        store = try ObjectStore(root: configuration.storeRoot)
+        store = try ObjectStore(configuration: configuration)
     }
 
     public func router(logger: Logger) -> Router<ServiceRequestContext> {
@@ -31,7 +31,7 @@ public struct MeshService: Sendable {
         guard let labelsKey = request.inputs["labels"] else {
             throw ServiceError(.unprocessable, "the task needs input labels")
         }
-        let labels = try NiftiReader.read(try store.url(for: labelsKey).path).volume.converted(to: UInt8.self)
+        let labels = try NiftiReader.read(try store.localFile(for: labelsKey).path).volume.converted(to: UInt8.self)
         let names = Dictionary(uniqueKeysWithValues: Structure.allCases.map { (Int($0.labelValue), $0.rawValue) })
         let folderKey = request.outputPrefix + "meshes"
         let folder = try store.url(for: folderKey)
@@ -40,10 +40,9 @@ public struct MeshService: Sendable {
         let settings = request.options.mesh
         let options = MeshingOptions(smoothingFactor: settings.smoothing, decimation: settings.decimation)
         try LabelMapMesher.meshes(of: labels, names: names, options: options) { structure in
-            let url = try writer.write(structure)
-            emit(
-                .artifact(
-                    Artifact(kind: "mesh", structure: structure.name, key: folderKey + "/" + url.lastPathComponent)))
+            let key = folderKey + "/" + (try writer.write(structure)).lastPathComponent
+            try store.publish(key)
+            emit(.artifact(Artifact(kind: "mesh", structure: structure.name, key: key)))
         }
     }
 }

@@ -18,7 +18,7 @@ public struct PostService: Sendable {
     public init(configuration: ServiceConfiguration) throws {
         try configuration.validate()
         self.configuration = configuration
-        store = try ObjectStore(root: configuration.storeRoot)
+        store = try ObjectStore(configuration: configuration)
     }
 
     public func router(logger: Logger) -> Router<ServiceRequestContext> {
@@ -39,8 +39,8 @@ public struct PostService: Sendable {
         guard let labelsKey = request.inputs["labels"], let fatKey = request.inputs["fatCandidate"] else {
             throw ServiceError(.unprocessable, "the task needs inputs labels and fatCandidate")
         }
-        let labels = try NiftiReader.read(try store.url(for: labelsKey).path).volume.converted(to: UInt8.self)
-        let candidate = try NiftiReader.read(try store.url(for: fatKey).path).volume.converted(to: UInt8.self)
+        let labels = try NiftiReader.read(try store.localFile(for: labelsKey).path).volume.converted(to: UInt8.self)
+        let candidate = try NiftiReader.read(try store.localFile(for: fatKey).path).volume.converted(to: UInt8.self)
         emit(.progress("post-processing", done: 0, total: 2))
         let corrected = try correctLabelMap(labels)
         let prefix = request.outputPrefix + "post/"

@@ -1,6 +1,7 @@
 // Label maps and masks between services are NIfTI-1 `.nii.gz` uint8 (design.md §3). A stage writes one the
 // way every object is written: into a temporary file beside the key, renamed into place, so a reader (the
-// gateway serving an artifact, the next stage) sees the whole file or none; then it announces it.
+// gateway serving an artifact, the next stage) sees the whole file or none; uploaded in S3 mode; then it
+// announces it.
 import ArrayCore
 import NiftiIO
 public import ServiceContracts
@@ -10,7 +11,7 @@ extension ObjectStore {
     /// Writes `volume` as NIfTI at `key` (gzip when the key ends in `.gz`) atomically, then announces it
     /// through `emit` as an artifact of `kind` (and `structure`, for a single structure's mask).
     /// - Throws: `.invalidKey` for a bad key, `.storage` when the file cannot be written or renamed (nothing is
-    ///   left at `key` then).
+    ///   left at `key` then); in S3 mode the upload's errors.
     public func putLabelMap(
         _ volume: Volume<UInt8>, key: String, kind: String, structure: String? = nil,
         emit: (TaskEvent) -> Void
@@ -23,7 +24,8 @@ extension ObjectStore {
         } catch {
             throw ServiceError(.storage, "cannot write the label map for key '\(key)'", underlying: error)
         }
-        try PendingObject(key: key, target: pending.target, temporary: temporary, handle: pending.handle).install()
+        try PendingObject.install(temporary, at: pending.target, key: key)
+        try publish(key)
         emit(.artifact(Artifact(kind: kind, structure: structure, key: key)))
     }
 }

@@ -10,12 +10,17 @@ public struct ServiceConfiguration: Sendable {
     public var storeRoot: URL
     /// Shared secret of gateway-signed internal calls.
     public var secret: String
+    /// The bucket of record (S3 mode; `storeRoot` is then a scratch and read cache); nil: the filesystem store.
+    public var s3: S3Configuration?
 
-    public init(host: String = "127.0.0.1", port: Int = 0, storeRoot: URL, secret: String) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, storeRoot: URL, secret: String, s3: S3Configuration? = nil
+    ) {
         self.host = host
         self.port = port
         self.storeRoot = storeRoot
         self.secret = secret
+        self.s3 = s3
     }
 
     /// Every problem with the configuration (empty when it is usable).
@@ -24,7 +29,7 @@ public struct ServiceConfiguration: Sendable {
         if secret.utf8.count < 16 { problems.append("the internal secret must have at least 16 bytes") }
         if !(0...65535).contains(port) { problems.append("port \(port) is not in 0...65535") }
         if host.isEmpty { problems.append("the host is empty") }
-        return problems
+        return problems + (s3?.problems ?? [])
     }
 
     /// Throws `.configuration` listing every problem.

@@ -194,7 +194,7 @@ public final class TaskBoard: @unchecked Sendable {
             let task = try await request.decodeJSON(TaskRequest.self)
             for key in task.inputs.values { try ObjectStore.validate(key) }
             try ObjectStore.validate(String(task.outputPrefix.trimmingSuffix("/")))
-            for (role, key) in task.inputs where !(try store.exists(key)) {
+            for (role, key) in task.inputs where !(try await store.prefetch(key)) {
                 throw ServiceError(.unprocessable, "input \(role) has no object at key '\(key)'")
             }
             return try JSONResponse.make(try self.start(id, request: task, logger: context.logger), status: .accepted)

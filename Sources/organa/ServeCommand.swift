@@ -32,17 +32,56 @@ struct CommonServiceOptions: ParsableArguments {
     @Option(help: "Log format: text (key=value metadata) or json (one object per line, job_id a field).")
     var logFormat = "text"
 
+    @Option(help: "S3 endpoint, e.g. http://127.0.0.1:8333 (default $ORGANA_S3_ENDPOINT).")
+    var s3Endpoint: String?
+
+    @Option(help: "S3 bucket of record (default $ORGANA_S3_BUCKET); when set, --store is a scratch and read cache.")
+    var s3Bucket: String?
+
+    @Option(help: "S3 region (default $ORGANA_S3_REGION, else us-east-1).")
+    var s3Region: String?
+
+    @Option(help: "S3 addressing: path or virtual-host (default $ORGANA_S3_ADDRESSING, else path).")
+    var s3Addressing: String?
+
     func configuration() throws -> ServiceConfiguration {
         var problems: [String] = []
         let root = store ?? ServiceEnvironment.store.value
         if root == nil { problems.append("no object store: set --store or ORGANA_STORE") }
         if !["text", "json"].contains(logFormat) { problems.append("--log-format \(logFormat) is not text or json") }
         let secret = ServiceEnvironment.internalSecret.value ?? ""
-        let configuration = ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             host: host, port: port, storeRoot: URL(fileURLWithPath: root ?? "/nonexistent"), secret: secret)
         problems += configuration.problems.map { $0 + " (ORGANA_INTERNAL_SECRET)" }
+        let s3 = s3Configuration()
+        configuration.s3 = s3.configuration
+        problems += s3.problems
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
         return configuration
+    }
+
+    /// S3 mode's settings when a bucket is set (flags over ORGANA_S3_*; credentials from the environment only),
+    /// and every problem with them.
+    func s3Configuration() -> (configuration: S3Configuration?, problems: [String]) {
+        let endpoint = s3Endpoint ?? ServiceEnvironment.s3Endpoint.value
+        guard let bucket = s3Bucket ?? ServiceEnvironment.s3Bucket.value, !bucket.isEmpty else {
+            return (
+                nil, endpoint == nil ? [] : ["an S3 endpoint is set but no bucket: set --s3-bucket or ORGANA_S3_BUCKET"]
+            )
+        }
+        var problems: [String] = []
+        if endpoint == nil { problems.append("no S3 endpoint: set --s3-endpoint or ORGANA_S3_ENDPOINT") }
+        let url = URL(string: endpoint ?? "http://127.0.0.1")
+        if url == nil { problems.append("the S3 endpoint '\(endpoint ?? "")' is not a URL") }
+        let addressingText = s3Addressing ?? ServiceEnvironment.s3Addressing.value ?? "path"
+        let addressing = S3Configuration.Addressing(rawValue: addressingText)
+        if addressing == nil { problems.append("S3 addressing '\(addressingText)' is not path or virtual-host") }
+        let configuration = S3Configuration(
+            endpoint: url ?? URL(fileURLWithPath: "/"), bucket: bucket,
+            region: s3Region ?? ServiceEnvironment.s3Region.value ?? "us-east-1", addressing: addressing ?? .path,
+            accessKeyID: ServiceEnvironment.s3AccessKeyID.value ?? "",
+            secretAccessKey: ServiceEnvironment.s3SecretAccessKey.value ?? "")
+        return (configuration, problems + (url == nil ? [] : configuration.problems))
     }
 
     func logger(_ name: String) -> Logger {
@@ -236,7 +275,7 @@ struct ServeAll: AsyncParsableCommand {
             return try ConfigurationReport(service: "all", configuration: shared, settings: settings).print()
         }
         let internalConfiguration = ServiceConfiguration(
-            host: "127.0.0.1", port: 0, storeRoot: shared.storeRoot, secret: shared.secret)
+            host: "127.0.0.1", port: 0, storeRoot: shared.storeRoot, secret: shared.secret, s3: shared.s3)
         let image = try ImageService(
             configuration: .init(
                 service: internalConfiguration, catalogPath: gateway.catalog,

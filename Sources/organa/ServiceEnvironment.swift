@@ -12,6 +12,17 @@ enum ServiceEnvironment: String, CaseIterable, Codable {
     case apiKeys = "ORGANA_API_KEYS"
     /// The HS256 secret of the JWTs the gateway accepts (then `--jwt-issuer` and `--jwt-audience` are required).
     case jwtSecret = "ORGANA_JWT_SECRET"
+    /// S3 mode (design 0008): the endpoint, bucket, region and addressing (`--s3-*` win); credentials only here.
+    case s3Endpoint = "ORGANA_S3_ENDPOINT"
+    case s3Bucket = "ORGANA_S3_BUCKET"
+    case s3Region = "ORGANA_S3_REGION"
+    case s3Addressing = "ORGANA_S3_ADDRESSING"
+    case s3AccessKeyID = "ORGANA_S3_ACCESS_KEY_ID"
+    case s3SecretAccessKey = "ORGANA_S3_SECRET_ACCESS_KEY"
+
+    static let s3: [ServiceEnvironment] = [
+        .s3Endpoint, .s3Bucket, .s3Region, .s3Addressing, .s3AccessKeyID, .s3SecretAccessKey,
+    ]
 
     /// The value in this process's environment, if set.
     var value: String? { ProcessInfo.processInfo.environment[rawValue] }
@@ -19,8 +30,8 @@ enum ServiceEnvironment: String, CaseIterable, Codable {
     /// The variables `organa serve <service>` reads (`service`: gateway, image, post, mesh or all).
     static func read(by service: String) -> [ServiceEnvironment] {
         switch service {
-        case "gateway", "all": [.store, .internalSecret, .apiKeys, .jwtSecret]
-        default: [.store, .internalSecret]
+        case "gateway", "all": [.store, .internalSecret, .apiKeys, .jwtSecret] + s3
+        default: [.store, .internalSecret] + s3
         }
     }
 }

@@ -80,7 +80,9 @@ struct ClusterError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// The four services as separate processes sharing one object store folder, the gateway in front.
+/// The four services as separate processes sharing one object store folder, the gateway in front; in S3 mode
+/// (`s3`: ORGANA_S3_* variables) each service has a cache folder of its own and the bucket is the only store
+/// they share.
 final class ServiceCluster: @unchecked Sendable {
     static let apiKey = "test-key-0123456789abcdef"
     static let secret = "test-secret-0123456789"
@@ -98,6 +100,8 @@ final class ServiceCluster: @unchecked Sendable {
     let gatewayEnvironment: [String: String]
     /// Mask steps started before the gateway and listed in its configuration: name → command line.
     let maskSteps: [(name: String, command: [String])]
+    /// ORGANA_S3_* for every service (empty: the filesystem store).
+    let s3: [String: String]
     var services: [String: ServiceProcess] = [:]
 
     var store: URL { folder.appendingPathComponent("store") }
@@ -107,9 +111,10 @@ final class ServiceCluster: @unchecked Sendable {
 
     init(
         gatewayArguments: [String] = [], gatewayEnvironment: [String: String] = [:],
-        maskSteps: [(name: String, command: [String])] = []
+        maskSteps: [(name: String, command: [String])] = [], s3: [String: String] = [:]
     ) throws {
         folder = try RepositoryPaths.temporaryFolder()
+        self.s3 = s3
         self.gatewayArguments = gatewayArguments
         self.gatewayEnvironment = gatewayEnvironment
         self.maskSteps = maskSteps
@@ -142,6 +147,8 @@ final class ServiceCluster: @unchecked Sendable {
                 + maskSteps.flatMap { ["--mask-step", "\($0.name)=\(services[$0.name]!.url.absoluteString)"] }
         default: break
         }
+        var environment = environment.merging(s3) { $1 }
+        if !s3.isEmpty { environment["ORGANA_STORE"] = folder.appendingPathComponent("cache-\(name)").path }
         services[name] = try ServiceProcess(
             name: name, arguments: ["serve"] + arguments,
             environment: name == "gateway" ? environment.merging(gatewayEnvironment) { $1 } : environment,
