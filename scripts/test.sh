@@ -11,6 +11,9 @@ ORGANA_REFERENCE_PYTHON="$(scripts/setup-reference-python.sh | tail -n 1)"
 export ORGANA_REFERENCE_PYTHON
 scripts/check-format.sh
 scripts/check-layers.sh
+# A throwaway PostgreSQL for the queue-mode tests (ORGANA_TEST_DATABASE_URL), stopped at exit.
+eval "$(scripts/start-postgres.sh)"
+trap 'eval "$ORGANA_TEST_POSTGRES_STOP"' EXIT
 if [ $# -gt 0 ]; then
   swift test "$@"
 else
