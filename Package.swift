@@ -12,6 +12,7 @@ let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
 
 let package = Package(
     name: "Organa",
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // L0
@@ -81,12 +83,17 @@ let package = Package(
                 logging,
             ],
             swiftSettings: sharedSwiftSettings),
+        // L4: PostgreSQL job store and stage queue (queue mode, design note 0008).
+        .target(
+            name: "PostgresStore",
+            dependencies: ["ServiceContracts", "ServiceSupport", postgresNIO, logging],
+            swiftSettings: sharedSwiftSettings),
         // L5: one app per service (routes and handlers).
         .target(
             name: "GatewayApp",
             dependencies: [
-                "ServiceContracts", "ServiceSupport", "Segmentation", "NiftiIO", hummingbird, httpTypes,
-                serviceLifecycle,
+                "ServiceContracts", "ServiceSupport", "PostgresStore", "Segmentation", "NiftiIO", hummingbird,
+                httpTypes, serviceLifecycle,
                 logging,
             ],
             // The web viewer's files, compiled into the binary (`PackageResources`): one executable, no bundle.
@@ -116,8 +123,8 @@ let package = Package(
             name: "organa",
             dependencies: [
                 "NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", "NNLayers",
-                "NNUNetRuntime", "Segmentation", "ServiceContracts", "ServiceSupport", "GatewayApp", "ImageServiceApp",
-                "PostServiceApp", "MeshServiceApp",
+                "NNUNetRuntime", "Segmentation", "ServiceContracts", "ServiceSupport", "PostgresStore", "GatewayApp",
+                "ImageServiceApp", "PostServiceApp", "MeshServiceApp",
                 argumentParser, hummingbird, logging,
             ],
             swiftSettings: sharedSwiftSettings
@@ -189,10 +196,17 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: [
+                "PostgresStore", "ServiceSupport", "ServiceContracts", "OrganaTestSupport", postgresNIO, logging,
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
             name: "ServicesEndToEndTests",
             dependencies: [
                 "organa", "ServiceContracts", "ServiceSupport", "ImageServiceApp", "NiftiIO", "OrganaTestSupport",
-                logging,
+                "PostgresStore", postgresNIO, logging,
             ],
             swiftSettings: sharedSwiftSettings
         ),

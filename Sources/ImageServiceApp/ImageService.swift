@@ -114,12 +114,19 @@ public struct ImageService: Sendable {
         thread.start()
     }
 
+    /// A task's work, as the task board and the queue worker run it.
+    public var work: TaskBoard.CancellableWork {
+        { request, emit, isCancelled in try self.run(request, emit: emit, isCancelled: isCancelled) }
+    }
+
+    /// Admission within the memory budget (`admit`), as the task board and the queue worker call it.
+    public var admission: @Sendable (TaskRequest) throws(ServiceError) -> (@Sendable () -> Void) {
+        { request throws(ServiceError) in try self.admit(request) }
+    }
+
     /// The router: probes, and the task routes behind the gateway's signature.
     public func router(logger: Logger) -> Router<ServiceRequestContext> {
-        let board = TaskBoard(admit: { request throws(ServiceError) in try self.admit(request) }) {
-            request, emit, isCancelled in
-            try self.run(request, emit: emit, isCancelled: isCancelled)
-        }
+        let board = TaskBoard(admit: admission, cancellable: work)
         let router = ServiceHost.stageRouter(
             board: board, secret: configuration.service.secret, store: store, readiness: readiness)
         router.get("/metrics") { _, _ -> Response in

@@ -5,6 +5,8 @@ import ImageServiceApp
 import Logging
 import MeshServiceApp
 import PostServiceApp
+import PostgresStore
+import ServiceContracts
 import ServiceSupport
 
 /// `organa serve <gateway|image|post|mesh|all>`: the job's stages as HTTP services (design.md §1).
@@ -67,6 +69,7 @@ struct ServeImage: AsyncParsableCommand {
     @OptionGroup var common: CommonServiceOptions
     @Option(help: "Model catalog (JSON).") var catalog = "models/catalog.json"
     @Option(help: "Memory budget in GiB for jobs running at once.") var memoryBudget = 8.0
+    @OptionGroup var queue: QueueOptions
 
     func run() async throws {
         let service = try ImageService(
@@ -75,13 +78,17 @@ struct ServeImage: AsyncParsableCommand {
                 memoryBudgetBytes: Int(memoryBudget * 1_073_741_824)))
         let logger = common.logger("image")
         let announce = announceListening("image", host: common.host)
-        try await ServiceHost.run(
-            router: service.router(logger: logger), name: "organa-image", configuration: service.configuration.service,
-            logger: logger
-        ) { port in
-            await announce(port)
-            // Serving first: /health answers while the weights load, /ready once they are.
-            service.startLoadingModels(logger: logger)
+        try await queue.serveStage(
+            StageRole(stages: ["image"], admit: service.admission, work: service.work), logger: logger
+        ) {
+            try await ServiceHost.run(
+                router: service.router(logger: logger), name: "organa-image",
+                configuration: service.configuration.service, logger: logger
+            ) { port in
+                await announce(port)
+                // Serving first: /health answers while the weights load, /ready once they are.
+                service.startLoadingModels(logger: logger)
+            }
         }
     }
 }
@@ -89,26 +96,34 @@ struct ServeImage: AsyncParsableCommand {
 struct ServePost: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "post", abstract: "The post-processing service.")
     @OptionGroup var common: CommonServiceOptions
+    @OptionGroup var queue: QueueOptions
 
     func run() async throws {
         let service = try PostService(configuration: try common.configuration())
         let logger = common.logger("post")
-        try await ServiceHost.run(
-            router: service.router(logger: logger), name: "organa-post", configuration: service.configuration,
-            logger: logger, onRunning: announceListening("post", host: common.host))
+        try await queue.serveStage(StageRole(stages: ["post"], work: service.work), logger: logger) {
+            try await ServiceHost.run(
+                router: service.router(logger: logger), name: "organa-post", configuration: service.configuration,
+                logger: logger, onRunning: announceListening("post", host: common.host))
+        }
     }
 }
 
 struct ServeMesh: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "mesh", abstract: "The mesh service.")
     @OptionGroup var common: CommonServiceOptions
+    @OptionGroup var queue: QueueOptions
 
     func run() async throws {
         let service = try MeshService(configuration: try common.configuration())
         let logger = common.logger("mesh")
-        try await ServiceHost.run(
-            router: service.router(logger: logger), name: "organa-mesh", configuration: service.configuration,
-            logger: logger, onRunning: announceListening("mesh", host: common.host))
+        try await queue.serveStage(
+            StageRole(stages: ["mesh", "preview-mesh"], work: service.work), logger: logger
+        ) {
+            try await ServiceHost.run(
+                router: service.router(logger: logger), name: "organa-mesh", configuration: service.configuration,
+                logger: logger, onRunning: announceListening("mesh", host: common.host))
+        }
     }
 }
 
@@ -124,7 +139,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Required JWT audience (aud).") var jwtAudience: String?
 
     func configuration(
-        service: ServiceConfiguration, image: URL, post: URL, mesh: URL
+        service: ServiceConfiguration, image: URL?, post: URL?, mesh: URL?
     ) throws -> GatewayConfiguration {
         let environment = ProcessInfo.processInfo.environment
         let keys = (environment["ORGANA_API_KEYS"] ?? "").split(separator: ",").map {
@@ -165,8 +180,10 @@ extension GatewayOptions {
     }
 }
 
-func runGateway(_ configuration: GatewayConfiguration, logger: Logger, host: String) async throws {
-    let gateway = try Gateway(configuration: configuration, logger: logger)
+func runGateway(
+    _ configuration: GatewayConfiguration, logger: Logger, host: String, database: PostgresBackend? = nil
+) async throws {
+    let gateway = try Gateway(configuration: configuration, logger: logger, database: database)
     try await gateway.resumeUnfinishedJobs()
     try await ServiceHost.run(
         router: gateway.router(), name: "organa-gateway", configuration: configuration.service, logger: logger,
@@ -178,16 +195,30 @@ struct ServeGateway: AsyncParsableCommand {
         commandName: "gateway", abstract: "The public API: jobs, uploads, events, artifacts (bearer token on /v1).")
     @OptionGroup var common: CommonServiceOptions
     @OptionGroup var gateway: GatewayOptions
-    @Option(help: "Image service URL.") var imageURL: String
-    @Option(help: "Post-processing service URL.") var postURL: String
-    @Option(help: "Mesh service URL.") var meshURL: String
+    @Option(help: "Image service URL (optional in queue mode).") var imageURL: String?
+    @Option(help: "Post-processing service URL (optional in queue mode).") var postURL: String?
+    @Option(help: "Mesh service URL (optional in queue mode).") var meshURL: String?
+    @OptionGroup var queue: QueueOptions
 
     func run() async throws {
-        guard let image = URL(string: imageURL), let post = URL(string: postURL), let mesh = URL(string: meshURL)
-        else { throw ValidationError("service URLs must be URLs") }
+        let urls = try [imageURL, postURL, meshURL].map { (text) throws -> URL? in
+            guard let text else { return nil }
+            guard let url = URL(string: text) else { throw ValidationError("\(text) is not a URL") }
+            return url
+        }
         let configuration = try gateway.configuration(
-            service: try common.configuration(), image: image, post: post, mesh: mesh)
-        try await runGateway(configuration, logger: common.logger("gateway"), host: common.host)
+            service: try common.configuration(), image: urls[0], post: urls[1], mesh: urls[2])
+        let logger = common.logger("gateway")
+        guard let database = try queue.database(logger: logger) else {
+            if !configuration.stageURLProblems.isEmpty {
+                throw ValidationError(configuration.stageURLProblems.joined(separator: "\n"))
+            }
+            return try await runGateway(configuration, logger: logger, host: common.host)
+        }
+        let host = common.host
+        try await database.withRunning { database in
+            try await runGateway(configuration, logger: logger, host: host, database: database)
+        }
     }
 }
 
@@ -199,6 +230,10 @@ struct ServeAll: AsyncParsableCommand {
     @Option(help: "Memory budget in GiB of the image service.") var memoryBudget = 8.0
 
     func run() async throws {
+        if ProcessInfo.processInfo.environment["ORGANA_DATABASE_URL"] != nil {
+            throw ValidationError(
+                "queue mode (ORGANA_DATABASE_URL) runs each service as its own `organa serve` process")
+        }
         let shared = try common.configuration()
         let internalConfiguration = ServiceConfiguration(
             host: "127.0.0.1", port: 0, storeRoot: shared.storeRoot, secret: shared.secret)

@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import PostgresNIO
+import PostgresStore
+import ServiceContracts
+import Testing
+
+/// Queue mode's test database: a new schema on the PostgreSQL that scripts/test.sh starts
+/// (ORGANA_TEST_DATABASE_URL); the processes get its URL, the test reads `stage_run` from it.
+struct QueueDatabase {
+    let url: String
+    let database: PostgresBackend
+
+    static let logger = Logger(label: "test.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Runs `body` with a fresh schema (the processes create the tables when they start).
+    static func with(_ body: @Sendable (QueueDatabase) async throws -> Void) async throws {
+        guard let base = ProcessInfo.processInfo.environment["ORGANA_TEST_DATABASE_URL"], !base.isEmpty else {
+            throw ClusterError(
+                message: "ORGANA_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh (it starts "
+                    + "PostgreSQL), or eval \"$(scripts/start-postgres.sh)\" first")
+        }
+        let schema = "e2e_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let url = base + "?search_path=" + schema
+        let database = try PostgresBackend(url: url, password: nil, logger: logger)
+        try await database.withRunning(migrating: false) { database in
+            try await database.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"))
+            try await body(QueueDatabase(url: url, database: database))
+        }
+    }
+
+    /// One string per row.
+    func strings(_ sql: String) async throws -> [String] {
+        var values: [String] = []
+        for try await value in try await database.client.query(PostgresQuery(unsafeSQL: sql)).decode(String.self) {
+            values.append(value)
+        }
+        return values
+    }
+
+    /// `task_id|attempt|worker_id|outcome` of every attempt, in order.
+    func runs() async throws -> [String] {
+        try await strings(
+            "SELECT task_id || '|' || attempt || '|' || worker_id || '|' || COALESCE(outcome, '') FROM stage_run "
+                + "ORDER BY task_id, attempt")
+    }
+}
+
+extension ServiceProcess {
+    /// Peak resident memory (VmHWM), in bytes; nil when the process is gone.
+    var peakResidentBytes: Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return nil }
+        return kib * 1024
+    }
+}
+
+extension EndToEnd {
+    /// Queue mode (design note 0008): the gateway, two image replicas, two mesh replicas and a post replica, each
+    /// its own process, sharing one PostgreSQL job store and stage queue.
+    @Suite struct QueueModeTests {
+        static let budgetGiB = 2.0
+
+        static func setup(_ database: QueueDatabase) -> QueueSetup {
+            QueueSetup(
+                databaseURL: database.url, replicas: ["image": 2, "mesh": 2, "post": 1], leaseSeconds: 3,
+                imageMemoryBudget: budgetGiB)
+        }
+
+        @Test func eightConcurrentJobsCompleteAndEveryTaskRunsOnce() async throws {
+            let ct = try Reference.folder().appendingPathComponent("ct.nii.gz")
+            try await QueueDatabase.with { database in
+                let cluster = try ServiceCluster(queue: Self.setup(database))
+                defer { cluster.stop() }
+                let started = Date()
+                let jobs = try await withThrowingTaskGroup(of: JobResource.self) { group in
+                    for _ in 0..<8 { group.addTask { try await cluster.submit(ct, query: Reference.query) } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                for job in jobs {
+                    let done = try await cluster.wait(job.id, for: [.done], timeout: 900)
+                    let meshes = done.artifacts.filter { $0.kind == "mesh" }.map(\.key).sorted()
+                    #expect(meshes == ["jobs/\(job.id)/meshes/kidney.obj", "jobs/\(job.id)/meshes/tumor.obj"])
+                }
+                let seconds = Date().timeIntervalSince(started)
+                try await Reference.expectIdentical(cluster, job: jobs[0].id)
+                let runs = try await database.runs()
+                let tasks = Set(runs.map { $0.split(separator: "|")[0] })
+                #expect(tasks.count == 8 * 3, "image, post and mesh of 8 jobs: \(tasks.count) tasks")
+                #expect(runs.count == tasks.count, "a task ran more than once: \(runs)")
+                #expect(runs.allSatisfy { $0.hasSuffix("|1|\($0.split(separator: "|")[2])|done") })
+                for service in ["image", "mesh"] {
+                    let workers = Set(runs.filter { $0.contains("-\(service)|") }.map { $0.split(separator: "|")[2] })
+                    #expect(workers.count == 2, "both \(service) replicas took tasks: \(workers.sorted())")
+                }
+                try Self.reportPeakMemory(cluster, runs: runs, seconds: seconds)
+            }
+        }
+
+        /// Prints each replica's peak RSS and task count; an image replica stays within its memory budget.
+        static func reportPeakMemory(_ cluster: ServiceCluster, runs: [String], seconds: Double) throws {
+            var lines = ["queue mode: 8 jobs in \(String(format: "%.1f", seconds)) s"]
+            for name in (cluster.queue?.replicaNames ?? []) + ["gateway"] {
+                let peak = try #require(cluster.services[name]?.peakResidentBytes, "\(name) has no /proc status")
+                let count = runs.filter { $0.split(separator: "|")[2] == name }.count
+                lines.append("  \(name): peak RSS \(peak >> 20) MiB, \(count) tasks")
+                if name.hasPrefix("image") {
+                    #expect(Double(peak) < budgetGiB * 1_073_741_824, "\(name) peak RSS \(peak) over its budget")
+                }
+            }
+            print(lines.joined(separator: "\n"))
+        }
+
+        @Test func aKilledImageReplicasTaskIsRetriedByTheOther() async throws {
+            let ct = try Reference.folder().appendingPathComponent("ct.nii.gz")
+            try await QueueDatabase.with { database in
+                let cluster = try ServiceCluster(queue: Self.setup(database))
+                defer { cluster.stop() }
+                let job = try await cluster.submit(ct, query: Reference.query)
+                let task = "\(job.id)-image"
+                // Mid-task: the first attempt has claimed the task and reported progress.
+                var victim = ""
+                let deadline = Date().addingTimeInterval(120)
+                while victim.isEmpty, Date() < deadline {
+                    victim =
+                        try await database.strings(
+                            """
+                            SELECT t.worker_id FROM stage_task t WHERE t.id = '\(task)' AND t.state = 'running'
+                            AND EXISTS (SELECT 1 FROM stage_task_event e WHERE e.task_id = t.id AND e.attempt = 1)
+                            """
+                        ).first ?? ""
+                    try await Task.sleep(nanoseconds: 20_000_000)
+                }
+                let process = try #require(cluster.services[victim], "no replica claimed \(task)")
+                process.kill()
+                let done = try await cluster.wait(job.id, for: [.done], timeout: 600)
+                #expect(done.artifacts.contains { $0.key == "jobs/\(job.id)/meshes/kidney.obj" })
+                let image = try await database.runs().filter { $0.hasPrefix(task + "|") }
+                #expect(image.count == 2, "\(image)")
+                #expect(image.first == "\(task)|1|\(victim)|expired")
+                let survivor = victim == "image-1" ? "image-2" : "image-1"
+                #expect(image.last == "\(task)|2|\(survivor)|done")
+                print("queue mode: \(victim) killed mid-task; \(survivor) ran \(task) again (attempt 2)")
+                try await Reference.expectIdentical(cluster, job: job.id)
+            }
+        }
+    }
+}
