@@ -115,9 +115,9 @@ public final class PostgresBackend: Sendable {
         if let error = error as? PostgresTransactionError {
             if let closure = error.closureError as? ServiceError { return closure }
             let cause = error.closureError ?? error.beginError ?? error.commitError ?? error
-            return ServiceError(.database, "database: cannot \(what)\(reason(cause))", underlying: cause)
+            return ServiceError(.database, "cannot \(what)\(reason(cause))", underlying: cause)
         }
-        return ServiceError(.database, "database: cannot \(what)\(reason(error))", underlying: error)
+        return ServiceError(.database, "cannot \(what)\(reason(error))", underlying: error)
     }
 
     /// The server's message of a PostgreSQL error (`PSQLError` hides it from its description).

@@ -28,9 +28,10 @@ extension StageQueue {
             guard let (taskID, stage, body) = try await Self.lockNext(stages, connection: connection) else {
                 return nil
             }
-            let request = try JSONDecoder().decode(TaskRequest.self, from: Data(body.utf8))
             let release: @Sendable () -> Void
+            let request: TaskRequest
             do throws(ServiceError) {
+                request = try Self.decode(body, taskID: taskID)
                 release = try admit(request)
             } catch {
                 // Not now (budget full, models loading): the task stays queued for this or another replica.
@@ -48,6 +49,15 @@ extension StageQueue {
                 release()
                 throw error
             }
+        }
+    }
+
+    /// A queued task's request; `.unprocessable` when it does not decode (the task then fails, not the queue).
+    private static func decode(_ body: String, taskID: String) throws(ServiceError) -> TaskRequest {
+        do {
+            return try JSONDecoder().decode(TaskRequest.self, from: Data(body.utf8))
+        } catch {
+            throw ServiceError(.unprocessable, "task \(taskID): the request does not decode (\(error))")
         }
     }
 

@@ -4,7 +4,7 @@
 // renews the lease every third of it, and ends the attempt done, failed or cancelled. The work's `emit` writes
 // the event before it returns (the work thread waits, never a cooperative one); a refused write (the attempt is
 // stale: another replica claimed the task after this one's lease expired) makes `isCancelled` answer true, and
-// so does a renewal that finds `cancel_requested`. An idle worker looks for work every `idlePoll` seconds.
+// so does a renewal that finds `cancel_requested`. An idle worker looks for work every 0.5–1 × `idlePoll` seconds.
 import Foundation
 public import Logging
 public import ServiceContracts
@@ -56,7 +56,8 @@ public final class StageWorker: Sendable {
                     logger.warning("cannot claim a task: \(error)")
                 }
             }
-            try? await Task.sleep(nanoseconds: UInt64(idlePoll * 1e9))
+            // Jittered, so that replicas' polls do not keep one phase (the first after an insert wins the task).
+            try? await Task.sleep(nanoseconds: UInt64(Double.random(in: 0.5...1) * idlePoll * 1e9))
         }
     }
 

@@ -28,7 +28,7 @@ enum TestDatabase {
         let base = try baseURL()
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let admin = try PostgresBackend(url: base, password: nil, logger: logger)
-        try await admin.withRunning(migrating: false) { database in
+        _ = try await admin.withRunning(migrating: false) { database in
             try await database.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"))
         }
         return base + "?search_path=" + schema

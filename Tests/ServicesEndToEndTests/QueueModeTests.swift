@@ -91,10 +91,10 @@ extension EndToEnd {
                 #expect(tasks.count == 8 * 3, "image, post and mesh of 8 jobs: \(tasks.count) tasks")
                 #expect(runs.count == tasks.count, "a task ran more than once: \(runs)")
                 #expect(runs.allSatisfy { $0.hasSuffix("|1|\($0.split(separator: "|")[2])|done") })
-                for service in ["image", "mesh"] {
-                    let workers = Set(runs.filter { $0.contains("-\(service)|") }.map { $0.split(separator: "|")[2] })
-                    #expect(workers.count == 2, "both \(service) replicas took tasks: \(workers.sorted())")
-                }
+                // Both image replicas share the long image tasks (mesh tasks are short and arrive one at a time, so
+                // either mesh replica may take them all; the report shows how they split).
+                let imageWorkers = Set(runs.filter { $0.contains("-image|") }.map { $0.split(separator: "|")[2] })
+                #expect(imageWorkers.count == 2, "both image replicas took tasks: \(imageWorkers.sorted())")
                 try Self.reportPeakMemory(cluster, runs: runs, seconds: seconds)
             }
         }
