@@ -79,7 +79,7 @@ struct ServeImage: AsyncParsableCommand {
         let logger = common.logger("image")
         let announce = announceListening("image", host: common.host)
         try await queue.serveStage(
-            StageRole(stages: ["image"], admit: service.admission, work: service.work), logger: logger
+            StageRole(stages: ["image"], admit: service.queueAdmission, work: service.work), logger: logger
         ) {
             try await ServiceHost.run(
                 router: service.router(logger: logger), name: "organa-image",

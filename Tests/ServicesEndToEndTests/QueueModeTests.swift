@@ -140,6 +140,23 @@ extension EndToEnd {
             }
         }
 
+        /// A job planned above an image replica's whole memory budget fails with the reason (it would never be
+        /// admitted); the replica stays free for the next.
+        @Test func aJobAboveTheWholeBudgetFailsClearly() async throws {
+            let ct = try Reference.folder().appendingPathComponent("ct.nii.gz")
+            try await QueueDatabase.with { database in
+                var setup = Self.setup(database)
+                setup.replicas = ["image": 1, "mesh": 1, "post": 1]
+                setup.imageMemoryBudget = 0.001
+                let cluster = try ServiceCluster(queue: setup)
+                defer { cluster.stop() }
+                let job = try await cluster.submit(ct, query: Reference.query)
+                let failed = try await cluster.wait(job.id, for: [.failed], timeout: 120)
+                #expect(failed.error?.contains("more than the image service's whole memory budget") == true)
+                #expect(try await database.runs().isEmpty, "the task was never claimed")
+            }
+        }
+
         /// The worker id of the replica running `task`'s first attempt, once that attempt has reported progress.
         static func workerMidTask(_ task: String, database: QueueDatabase) async throws -> String {
             let deadline = Date().addingTimeInterval(120)
