@@ -118,11 +118,6 @@ public final class PostgresJobStore: JobRecords {
         return rows.first.flatMap { try? $0.decode(Int.self) } ?? 0
     }
 
-    public func resetCursor(jobID: String, stage: String) async throws(ServiceError) {
-        _ = try await database.rows(
-            "reset cursor of job \(jobID)", "DELETE FROM cursor WHERE job_id = \(jobID) AND stage = \(stage)")
-    }
-
     public func events(_ id: String, after: Int) async throws(ServiceError) -> [JobEvent] {
         let rows = try await database.rows(
             "read events of job \(id)",

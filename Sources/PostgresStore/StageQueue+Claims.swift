@@ -42,7 +42,7 @@ extension StageQueue {
             do {
                 let attempt = try await self.start(taskID, workerID: workerID, connection: connection)
                 return (
-                    StageClaim(taskID: taskID, stage: stage, attempt: attempt, workerID: workerID, request: request),
+                    StageClaim(taskID: taskID, stage: stage, attempt: attempt, request: request),
                     release
                 )
             } catch {

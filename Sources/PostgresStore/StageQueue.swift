@@ -32,7 +32,6 @@ public struct StageClaim: Sendable {
     public var taskID: String
     public var stage: String
     public var attempt: Int
-    public var workerID: String
     public var request: TaskRequest
 }
 
@@ -45,9 +44,6 @@ public final class StageQueue: Sendable {
         self.database = database
         self.leaseSeconds = leaseSeconds
     }
-
-    /// The stages replicas take from the queue (configured mask steps stay on HTTP).
-    public static let builtInStages: Set<String> = ["image", "post", "mesh", "preview-mesh"]
 
     // MARK: The gateway's side
 

@@ -67,7 +67,7 @@ public final class StageWorker: Sendable {
         var logger = logger
         logger[metadataKey: "job_id"] = "\(claim.request.jobID)"
         logger[metadataKey: "task_id"] = "\(claim.taskID)"
-        logger.info("task claimed", metadata: ["attempt": "\(claim.attempt)"])
+        logger.info("task claimed", metadata: ["stage": "\(claim.stage)", "attempt": "\(claim.attempt)"])
         let stop = Flag()
         let renewal = Task { await self.renew(claim, stop: stop, logger: logger) }
         let taskLogger = logger

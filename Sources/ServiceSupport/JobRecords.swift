@@ -25,8 +25,6 @@ public protocol JobRecords: Sendable {
     ) async throws(ServiceError) -> [JobEvent]
     /// How many of a stage's task events are already in the log.
     func consumed(jobID: String, stage: String) async throws(ServiceError) -> Int
-    /// Forgets a stage's cursor.
-    func resetCursor(jobID: String, stage: String) async throws(ServiceError)
     /// Events with a sequence above `after`, in order.
     func events(_ id: String, after: Int) async throws(ServiceError) -> [JobEvent]
     /// Deletes the job and its log; false when there was none.

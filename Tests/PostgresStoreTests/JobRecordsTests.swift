@@ -47,8 +47,6 @@ import Testing
             #expect(events.map(\.type) == ["state", "state", "progress", "artifact"])
             #expect(events.map(\.sequence) == [1, 2, 3, 4])
             #expect(try await reopened.events(id, after: 3).map(\.sequence) == [4])
-            try await reopened.resetCursor(jobID: id, stage: "image")
-            #expect(try await reopened.consumed(jobID: id, stage: "image") == 0)
         }
     }
 
