@@ -110,14 +110,20 @@ public final class PostgresBackend: Sendable {
         }
     }
 
+    /// A `.database` error naming `what`; `.unavailable` when the connection failed (callers retry those).
     static func wrap(_ error: any Error, _ what: String) -> ServiceError {
         if let error = error as? ServiceError { return error }
+        var cause = error
         if let error = error as? PostgresTransactionError {
             if let closure = error.closureError as? ServiceError { return closure }
-            let cause = error.closureError ?? error.beginError ?? error.commitError ?? error
-            return ServiceError(.database, "cannot \(what)\(reason(cause))", underlying: cause)
+            cause = error.closureError ?? error.beginError ?? error.commitError ?? error
         }
-        return ServiceError(.database, "cannot \(what)\(reason(error))", underlying: error)
+        let lost: [PSQLError.Code] = [
+            .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown,
+        ]
+        let code: ServiceError.Code =
+            (cause as? PSQLError).map { lost.contains($0.code) } == true ? .unavailable : .database
+        return ServiceError(code, "cannot \(what)\(reason(cause))", underlying: cause)
     }
 
     /// The server's message of a PostgreSQL error (`PSQLError` hides it from its description).
