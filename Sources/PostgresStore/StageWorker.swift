@@ -79,10 +79,12 @@ public final class StageWorker: Sendable {
             }
             let (state, error, code) = execute(claim, stop: stop)
             let ended = blocking {
-                (try? await self.queue.finish(claim, state: state, error: error, errorCode: code)) ?? false
+                await self.persistently {
+                    try await self.queue.finish(claim, state: state, error: error, errorCode: code)
+                }
             }
             taskLogger.info(
-                "task \(state.rawValue)\(ended ? "" : " (stale attempt: not recorded)")",
+                "task \(state.rawValue)\(ended ? "" : " (not recorded: a stale attempt, or no database)")",
                 metadata: error.map { ["error": "\($0)"] } ?? [:])
         }
         thread.stackSize = 16 << 20
@@ -91,9 +93,9 @@ public final class StageWorker: Sendable {
 
     /// Runs the work; its end state, error and error code.
     private func execute(_ claim: StageClaim, stop: Flag) -> (TaskState, String?, String?) {
-        let emit: @Sendable (TaskEvent) -> Void = { [queue] event in
+        let emit: @Sendable (TaskEvent) -> Void = { [self, queue] event in
             guard !stop.isSet else { return }
-            if !blocking({ (try? await queue.record(event, claim: claim)) ?? false }) { stop.set() }
+            if !blocking({ await self.persistently { try await queue.record(event, claim: claim) } }) { stop.set() }
         }
         do {
             try work(claim.request, emit, { stop.isSet })
@@ -101,6 +103,21 @@ public final class StageWorker: Sendable {
         } catch {
             if stop.isSet { return (.cancelled, nil, nil) }
             return (.failed, "\(error)", (error as? ServiceError)?.code == .unprocessable ? "invalidInput" : "failed")
+        }
+    }
+
+    /// A write of the attempt, tried again while the database does not answer, for up to a lease (by then
+    /// another replica may own the task); false when it was refused (a stale attempt) or never went through.
+    private func persistently(_ write: @Sendable () async throws -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(queue.leaseSeconds * 1000))
+        while true {
+            do {
+                return try await write()
+            } catch {
+                guard ContinuousClock.now < deadline else { return false }
+                logger.warning("database write failed, retrying: \(error)")
+                try? await Task.sleep(nanoseconds: UInt64(idlePoll * 1e9))
+            }
         }
     }
 
