@@ -13,6 +13,7 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
 
 let package = Package(
     name: "Organa",
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // L0
@@ -83,12 +85,17 @@ let package = Package(
                 logging, asyncHTTPClient,
             ],
             swiftSettings: sharedSwiftSettings),
+        // L4: PostgreSQL job store and stage queue (queue mode, design note 0008).
+        .target(
+            name: "PostgresStore",
+            dependencies: ["ServiceContracts", "ServiceSupport", postgresNIO, logging],
+            swiftSettings: sharedSwiftSettings),
         // L5: one app per service (routes and handlers).
         .target(
             name: "GatewayApp",
             dependencies: [
-                "ServiceContracts", "ServiceSupport", "Segmentation", "NiftiIO", hummingbird, httpTypes,
-                serviceLifecycle,
+                "ServiceContracts", "ServiceSupport", "PostgresStore", "Segmentation", "NiftiIO", hummingbird,
+                httpTypes, serviceLifecycle,
                 logging,
             ],
             // The web viewer's files, compiled into the binary (`PackageResources`): one executable, no bundle.
@@ -118,8 +125,8 @@ let package = Package(
             name: "organa",
             dependencies: [
                 "NiftiIO", "VolumeCore", "Meshing", "Phantom", "LabelOps", "PostProcessing", "NNLayers",
-                "NNUNetRuntime", "Segmentation", "ServiceContracts", "ServiceSupport", "GatewayApp", "ImageServiceApp",
-                "PostServiceApp", "MeshServiceApp",
+                "NNUNetRuntime", "Segmentation", "ServiceContracts", "ServiceSupport", "PostgresStore", "GatewayApp",
+                "ImageServiceApp", "PostServiceApp", "MeshServiceApp",
                 argumentParser, hummingbird, logging,
             ],
             swiftSettings: sharedSwiftSettings
@@ -193,10 +200,17 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: [
+                "PostgresStore", "ServiceSupport", "ServiceContracts", "OrganaTestSupport", postgresNIO, logging,
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
             name: "ServicesEndToEndTests",
             dependencies: [
                 "organa", "ServiceContracts", "ServiceSupport", "ImageServiceApp", "NiftiIO", "OrganaTestSupport",
-                logging,
+                "PostgresStore", postgresNIO, logging,
             ],
             swiftSettings: sharedSwiftSettings
         ),

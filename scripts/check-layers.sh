@@ -19,15 +19,16 @@ declare -A allowed=(
   [OrganaTestSupport]="ArrayCore VolumeCore NiftiIO Meshing"
   [ServiceContracts]=""
   [ServiceSupport]="ServiceContracts CCrypto NiftiIO VolumeCore ArrayCore"
-  [GatewayApp]="ServiceContracts ServiceSupport Segmentation NiftiIO"
+  [PostgresStore]="ServiceContracts ServiceSupport"
+  [GatewayApp]="ServiceContracts ServiceSupport PostgresStore Segmentation NiftiIO"
   [ImageServiceApp]="ServiceContracts ServiceSupport Segmentation NiftiIO VolumeCore"
   [PostServiceApp]="ServiceContracts ServiceSupport PostProcessing NiftiIO VolumeCore"
   [MeshServiceApp]="ServiceContracts ServiceSupport Meshing Segmentation NiftiIO VolumeCore"
-  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation ServiceContracts ServiceSupport GatewayApp ImageServiceApp PostServiceApp MeshServiceApp"
+  [organa]="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation ServiceContracts ServiceSupport PostgresStore GatewayApp ImageServiceApp PostServiceApp MeshServiceApp"
   [nnunet-pickle-fuzz]="NNUNetRuntime"
 )
 domain="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation"
-organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation OrganaTestSupport CZlib CDeflate COpenBLAS CNNKernels CCrypto ServiceContracts ServiceSupport GatewayApp ImageServiceApp PostServiceApp MeshServiceApp organa"
+organa_targets="ArrayCore VolumeCore NiftiIO Meshing Phantom LabelOps PostProcessing NNLayers NNUNetRuntime Segmentation OrganaTestSupport CZlib CDeflate COpenBLAS CNNKernels CCrypto ServiceContracts ServiceSupport PostgresStore GatewayApp ImageServiceApp PostServiceApp MeshServiceApp organa"
 status=0
 for target in "${!allowed[@]}"; do
   [ -d "Sources/$target" ] || continue

@@ -11,9 +11,12 @@ ORGANA_REFERENCE_PYTHON="$(scripts/setup-reference-python.sh | tail -n 1)"
 export ORGANA_REFERENCE_PYTHON
 scripts/check-format.sh
 scripts/check-layers.sh
-# SeaweedFS for the S3 tests (ORGANA_TEST_S3_*), stopped when this script exits.
+# SeaweedFS for the S3 tests (ORGANA_TEST_S3_*) and a throwaway PostgreSQL for the queue-mode tests
+# (ORGANA_TEST_DATABASE_URL), both stopped when this script exits.
 eval "$(scripts/start-seaweedfs.sh)"
 trap 'scripts/start-seaweedfs.sh --stop "$ORGANA_TEST_S3_PID" "$ORGANA_TEST_S3_DIR"' EXIT
+eval "$(scripts/start-postgres.sh)"
+trap 'eval "$ORGANA_TEST_POSTGRES_STOP"; scripts/start-seaweedfs.sh --stop "$ORGANA_TEST_S3_PID" "$ORGANA_TEST_S3_DIR"' EXIT
 if [ $# -gt 0 ]; then
   swift test "$@"
 else

@@ -47,7 +47,7 @@ extension Gateway {
 
     /// `GET /v1/jobs/{id}/input`: the job's CT as it was uploaded (or copied from a sample), streamed.
     func input(context: ServiceRequestContext) async throws -> Response {
-        let id = try job(context).id
+        let id = try await job(context).id
         for name in ["ct.nii.gz", "ct.nii"] where try await objects.exists("jobs/\(id)/input/\(name)") {
             let path = try await objects.localFile(for: "jobs/\(id)/input/\(name)").path
             let body = try await FileIO().loadFile(path: path, context: context)

@@ -5,6 +5,7 @@ import HTTPTypes
 public import Hummingbird
 public import Logging
 import NiftiIO
+public import PostgresStore
 import Segmentation
 import ServiceContracts
 import ServiceLifecycle
@@ -12,21 +13,32 @@ public import ServiceSupport
 
 public struct Gateway: Sendable {
     public let configuration: GatewayConfiguration
-    public let store: JobStore
+    /// Job records: SQLite by default, PostgreSQL in queue mode.
+    public let store: any JobRecords
     public let objects: ObjectStore
     let catalog: ModelCatalog
     let driver: JobDriver
     let metrics = GatewayMetrics()
 
-    /// Opens the stores and the catalog; fails listing every configuration problem.
-    public init(configuration: GatewayConfiguration, logger: Logger) throws {
-        let problems = configuration.problems
+    /// Opens the stores and the catalog; fails listing every configuration problem. With `database` (queue
+    /// mode, running and migrated) jobs are kept in PostgreSQL and built-in stages go through its queue.
+    public init(configuration: GatewayConfiguration, logger: Logger, database: PostgresBackend? = nil) throws {
+        var problems = configuration.problems
+        if database == nil {
+            problems += configuration.stageURLProblems
+        }
         if !problems.isEmpty { throw ServiceError(.configuration, problems.joined(separator: "; ")) }
         self.configuration = configuration
-        store = try JobStore(path: configuration.databasePath)
+        if let database {
+            store = PostgresJobStore(database: database)
+        } else {
+            store = try JobStore(path: configuration.databasePath)
+        }
         objects = try ObjectStore(configuration: configuration.service)
         catalog = try ModelCatalog.load(configuration.catalogPath)
-        driver = JobDriver(configuration: configuration, store: store, logger: logger, metrics: metrics)
+        driver = try JobDriver(
+            configuration: configuration, store: store, queue: database.map { StageQueue(database: $0) },
+            logger: logger, metrics: metrics)
     }
 
     /// Drives on every unfinished job (call once at start-up).
@@ -41,7 +53,7 @@ public struct Gateway: Sendable {
         }
         ServiceHost.addProbes(to: router, readiness: Readiness(ready: true))
         router.get("/metrics") { _, _ -> Response in
-            let text = try metrics.render(store: store, activeJobs: await driver.activeCount)
+            let text = try await metrics.render(store: store, activeJobs: await driver.activeCount)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -51,24 +63,26 @@ public struct Gateway: Sendable {
                 keys: configuration.apiKeys, jwt: configuration.jwt.map { JWTVerifier(configuration: $0) }))
         api.get("models") { _, _ in try JSONResponse.make(models()) }
         api.post("jobs") { request, context in try await submit(request, context: context) }
-        api.get("jobs/:id") { _, context in try JSONResponse.make(try job(context)) }
+        api.get("jobs/:id") { _, context in try JSONResponse.make(try await job(context)) }
         api.delete("jobs/:id") { _, context -> Response in
-            let id = try job(context).id
+            let id = try await job(context).id
             await driver.cancel(id)
             await driver.stopTasks(id)
-            _ = try store.delete(id)
+            _ = try await store.delete(id)
             try await objects.removeAll(under: "jobs/\(id)")
             return Response(status: .noContent)
         }
-        api.get("jobs/:id/events") { request, context in try events(request, context: context) }
+        api.get("jobs/:id/events") { request, context in try await events(request, context: context) }
         api.get("jobs/:id/artifacts/**") { request, context in try await artifact(request, context: context) }
         addViewerRoutes(to: router, api: api)
         return router
     }
 
-    func job(_ context: some RequestContext) throws -> JobResource {
+    func job(_ context: some RequestContext) async throws -> JobResource {
         let id = try context.parameters.require("id")
-        guard Self.isJobID(id), let job = try store.job(id) else { throw ServiceError(.notFound, "no job \(id)") }
+        guard Self.isJobID(id), let job = try await store.job(id) else {
+            throw ServiceError(.notFound, "no job \(id)")
+        }
         return job
     }
 
@@ -111,7 +125,7 @@ public struct Gateway: Sendable {
             try? await objects.removeAll(under: "jobs/\(id)")
             throw error
         }
-        let job = try store.create(id: id, options: options)
+        let job = try await store.create(id: id, options: options)
         context.logger.info("job created", metadata: ["job_id": "\(id)"])
         await driver.start(id)
         var response = try JSONResponse.make(job, status: .created)
@@ -238,8 +252,8 @@ public struct Gateway: Sendable {
 
     /// `GET /v1/jobs/{id}/events`: Server-Sent Events from the job's log, after `Last-Event-ID` (or `?after=`),
     /// until the job is done or failed.
-    func events(_ request: Request, context: ServiceRequestContext) throws -> Response {
-        let id = try job(context).id
+    func events(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+        let id = try await job(context).id
         let header = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("after")
         var after = 0
         if let header {
@@ -268,7 +282,7 @@ public struct Gateway: Sendable {
     }
 
     static func stream(
-        _ id: String, after first: Int, store: JobStore, interval: Double, stopping: Readiness,
+        _ id: String, after first: Int, store: any JobRecords, interval: Double, stopping: Readiness,
         to writer: inout any ResponseBodyWriter
     ) async throws {
         var last = first
@@ -276,8 +290,8 @@ public struct Gateway: Sendable {
         try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
         while !Task.isCancelled, !stopping.isReady {
             let generation = store.changes.generation(id)
-            let state = try store.job(id)?.state
-            for event in try store.events(id, after: last) {
+            let state = try await store.job(id)?.state
+            for event in try await store.events(id, after: last) {
                 let data = String(decoding: try JobStore.encode(event), as: UTF8.self)
                 try await writer.write(
                     ByteBuffer(string: "id: \(event.sequence)\nevent: \(event.type)\ndata: \(data)\n\n"))
@@ -296,7 +310,7 @@ public struct Gateway: Sendable {
 
     /// `GET /v1/jobs/{id}/artifacts/{path}`: a stored object of the job, streamed from storage.
     func artifact(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        let id = try job(context).id
+        let id = try await job(context).id
         let path = context.parameters.getCatchAll().joined(separator: "/")
         let key = "jobs/\(id)/\(path)"
         try ObjectStore.validate(key)

@@ -16,15 +16,16 @@ public struct StepEndpoint: Sendable, Hashable {
 /// The gateway's settings (built by the executable from flags and environment).
 public struct GatewayConfiguration: Sendable {
     public var service: ServiceConfiguration
-    /// SQLite job store.
+    /// SQLite job store (unused in queue mode).
     public var databasePath: String
     /// Bearer tokens accepted on `/v1`.
     public var apiKeys: [String]
     /// JWTs accepted on `/v1` besides the API keys, when set.
     public var jwt: JWTConfiguration?
-    public var image: URL
-    public var post: URL
-    public var mesh: URL
+    /// The stage services; optional in queue mode (replicas take built-in stages from the queue).
+    public var image: URL?
+    public var post: URL?
+    public var mesh: URL?
     /// Extra mask steps (any language) run after post-processing, beside meshing, on the corrected label map.
     public var maskSteps: [StepEndpoint]
     /// The model catalog: requests are planned (and refused) at upload, before any stage runs.
@@ -41,7 +42,7 @@ public struct GatewayConfiguration: Sendable {
     public var samples: [String: URL]
 
     public init(
-        service: ServiceConfiguration, databasePath: String, apiKeys: [String], image: URL, post: URL, mesh: URL,
+        service: ServiceConfiguration, databasePath: String, apiKeys: [String], image: URL?, post: URL?, mesh: URL?,
         maskSteps: [StepEndpoint] = [], catalogPath: String, maximumUploadBytes: Int = 2 << 30,
         pollInterval: Double = 0.1, statusWait: Double = 10, jwt: JWTConfiguration? = nil, samples: [String: URL] = [:]
     ) {
@@ -81,5 +82,12 @@ public struct GatewayConfiguration: Sendable {
             problems.append("no sample CT '\(name)' at \(file.path)")
         }
         return problems
+    }
+
+    /// Stage services without a URL (a problem unless the gateway runs in queue mode).
+    public var stageURLProblems: [String] {
+        [("image", image), ("post", post), ("mesh", mesh)].filter { $0.1 == nil }.map {
+            "no \($0.0) service URL: set --\($0.0)-url (or --database-url for queue mode)"
+        }
     }
 }

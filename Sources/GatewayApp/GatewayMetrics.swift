@@ -17,8 +17,8 @@ final class GatewayMetrics: @unchecked Sendable {
 
     func recordUpload(bytes: Int) { lock.withLock { uploadedBytes += bytes } }
 
-    func render(store: JobStore, activeJobs: Int) throws -> String {
-        let counts = try store.counts()
+    func render(store: any JobRecords, activeJobs: Int) async throws -> String {
+        let counts = try await store.counts()
         var lines = ["# HELP organa_jobs Jobs by state.", "# TYPE organa_jobs gauge"]
         for state in JobState.allCases {
             lines.append("organa_jobs{state=\"\(state.rawValue)\"} \(counts[state] ?? 0)")

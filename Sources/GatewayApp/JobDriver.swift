@@ -1,34 +1,69 @@
 // Drives each job through its stages: image → post → mesh (and configured mask steps beside mesh) → done.
-// Every stage is a task on a stage service (mask-step contract): the driver asks for its status, PUTs it when
-// the service does not know it (first time, or the service restarted and lost it), and copies new task events
-// into the job's log (persisted before SSE clients see them). Status requests long-poll (`after`, `wait`): the
-// stage answers the moment its task has a new event or ends; a step that answers at once instead is asked
-// again after `pollInterval`. A service that does not answer is retried with
+// Every stage is a task on a stage service (mask-step contract) or, in queue mode, a built-in stage's row in the
+// PostgreSQL queue (`StageTransport`): the driver asks for its status, starts it when the stage does not know it
+// (first time, or the service restarted and lost it), and copies new task events into the job's log (persisted
+// before SSE clients see them). HTTP status requests long-poll (`after`, `wait`): the stage answers the moment
+// its task has a new event or ends; a stage that answers at once instead (a queued task, a step without
+// long-polling) is asked again after `pollInterval`. A service that does not answer is retried with
 // backoff; a restarted gateway calls `resume()` and drives every unfinished job on from its persisted state.
 import Foundation
 import Logging
+import PostgresStore
 import ServiceContracts
 import ServiceSupport
 
 actor JobDriver {
     let configuration: GatewayConfiguration
-    let store: JobStore
-    let client: InternalClient
+    let store: any JobRecords
     let logger: Logger
     let metrics: GatewayMetrics
+    /// How each stage is reached, by stage name.
+    let transports: [String: any StageTransport]
+    /// The stage queue in queue mode.
+    let queue: StageQueue?
     private var running: [String: Task<Void, Never>] = [:]
 
-    init(configuration: GatewayConfiguration, store: JobStore, logger: Logger, metrics: GatewayMetrics) {
+    init(
+        configuration: GatewayConfiguration, store: any JobRecords, queue: StageQueue?, logger: Logger,
+        metrics: GatewayMetrics
+    ) throws(ServiceError) {
         self.configuration = configuration
         self.store = store
-        self.client = InternalClient(signer: RequestSigner(secret: configuration.service.secret))
+        self.queue = queue
         self.logger = logger
         self.metrics = metrics
+        transports = try Self.transports(configuration, queue: queue)
+    }
+
+    /// Built-in stages through the queue when there is one, else over HTTP; mask steps over HTTP.
+    static func transports(
+        _ configuration: GatewayConfiguration, queue: StageQueue?
+    ) throws(ServiceError) -> [String: any StageTransport] {
+        let client = InternalClient(signer: RequestSigner(secret: configuration.service.secret))
+        let http = { (step: StepEndpoint) in
+            HTTPStageTransport(step: step, client: client, statusWait: configuration.statusWait)
+        }
+        var transports: [String: any StageTransport] = [:]
+        let builtIn = [
+            "image": configuration.image, "preview-mesh": configuration.mesh, "post": configuration.post,
+            "mesh": configuration.mesh,
+        ]
+        for (name, url) in builtIn {
+            if let queue {
+                transports[name] = QueueStageTransport(stage: name, queue: queue)
+            } else if let url {
+                transports[name] = http(StepEndpoint(name: name, url: url))
+            } else {
+                throw ServiceError(.configuration, "no URL for the \(name) stage (and no database for queue mode)")
+            }
+        }
+        for step in configuration.maskSteps { transports[step.name] = http(step) }
+        return transports
     }
 
     /// Starts driving every job the store has not finished.
-    func resume() throws {
-        for job in try store.unfinished() { start(job.id) }
+    func resume() async throws {
+        for job in try await store.unfinished() { start(job.id) }
     }
 
     /// Starts driving a job (no-op when it is already driven).
@@ -48,34 +83,39 @@ actor JobDriver {
 
     var activeCount: Int { running.count }
 
-    /// Every stage a job may have a task on: image, preview meshing, post, mesh and the mask steps.
-    nonisolated var stages: [StepEndpoint] {
-        [
-            StepEndpoint(name: "image", url: configuration.image),
-            StepEndpoint(name: "preview-mesh", url: configuration.mesh),
-            StepEndpoint(name: "post", url: configuration.post), StepEndpoint(name: "mesh", url: configuration.mesh),
-        ] + configuration.maskSteps
-    }
-
-    /// Asks every stage to stop the job's task (signed `DELETE /internal/v1/tasks/{job}-{stage}`, all at once);
-    /// each answers once its task has ended. Unknown tasks (404) and unreachable services are skipped: a
-    /// service that is down runs nothing.
+    /// Asks every stage to stop the job's task, all at once, and returns once they have ended: HTTP stages
+    /// (signed `DELETE /internal/v1/tasks/{job}-{stage}`, answered when the task has ended) and, in queue mode,
+    /// the job's queued tasks (`cancel_requested`, seen at the worker's next renewal; waited for up to
+    /// `cancelWait` seconds, then the rows are removed).
     nonisolated func stopTasks(_ id: String) async {
         await withTaskGroup(of: Void.self) { group in
-            for step in stages {
+            for (name, transport) in transports {
+                guard let http = transport as? HTTPStageTransport else { continue }
                 group.addTask {
-                    let path = "\(TaskRoutes.tasks)/\(id)-\(step.name)"
-                    do {
-                        let (status, _) = try await self.client.send("DELETE", base: step.url, path: path, jobID: id)
-                        if status == 200 || status == 202 {
-                            self.logger.info("stage \(step.name) task stopped", metadata: ["job_id": "\(id)"])
-                        }
-                    } catch {
-                        self.logger.notice(
-                            "stage \(step.name) not told to stop: \(error)", metadata: ["job_id": "\(id)"])
+                    if await http.stop("\(id)-\(name)", jobID: id) {
+                        self.logger.info("stage \(name) task stopped", metadata: ["job_id": "\(id)"])
                     }
                 }
             }
+            if let queue {
+                group.addTask { await self.stopQueued(id, queue: queue) }
+            }
+        }
+    }
+
+    /// How long, in seconds, a deleted job waits for its queued tasks' workers to stop.
+    static let cancelWait: Double = 20
+
+    nonisolated func stopQueued(_ id: String, queue: StageQueue) async {
+        do {
+            try await queue.cancel(jobID: id)
+            let deadline = ContinuousClock.now + .seconds(Self.cancelWait)
+            while try await queue.isRunning(jobID: id), ContinuousClock.now < deadline {
+                try await Task.sleep(nanoseconds: UInt64(configuration.pollInterval * 1e9))
+            }
+            try await queue.remove(jobID: id)
+        } catch {
+            logger.notice("queued tasks not stopped: \(error)", metadata: ["job_id": "\(id)"])
         }
     }
 
@@ -91,19 +131,18 @@ actor JobDriver {
             return logger
         }()
         do {
-            while !Task.isCancelled, let job = try store.job(id), !job.state.isTerminal {
+            while !Task.isCancelled, let job = try await store.job(id), !job.state.isTerminal {
                 let prefix = "jobs/\(id)/"
                 let started = Date()
                 switch job.state {
                 case .queued:
-                    try announce(id, .segmenting, logger: logger)
+                    try await announce(id, .segmenting, logger: logger)
                 case .segmenting:
                     let ct = try await inputKey(id)
                     try await withThrowingTaskGroup(of: String.self) { group in
                         group.addTask {
                             try await self.runStage(
-                                StepEndpoint(name: "image", url: self.configuration.image), job: job,
-                                inputs: ["ct": ct], prefix: prefix, logger: logger)
+                                "image", job: job, inputs: ["ct": ct], prefix: prefix, logger: logger)
                             return "image"
                         }
                         if job.options.preview {
@@ -114,18 +153,18 @@ actor JobDriver {
                         }
                         // No preview map once segmentation is over: nothing to mesh early.
                         while let finished = try await group.next() {
-                            if finished == "image", try !hasArtifact(id, key: prefix + "preview_labels.nii.gz") {
+                            if finished == "image", try await !hasArtifact(id, key: prefix + "preview_labels.nii.gz") {
                                 group.cancelAll()
                             }
                         }
                     }
-                    try announce(id, job.options.segmentOnly ? .done : .postprocessing, logger: logger)
+                    try await announce(id, job.options.segmentOnly ? .done : .postprocessing, logger: logger)
                 case .postprocessing:
                     try await runStage(
-                        StepEndpoint(name: "post", url: configuration.post), job: job,
+                        "post", job: job,
                         inputs: ["labels": prefix + "labels.nii.gz", "fatCandidate": prefix + "fat_candidate.nii.gz"],
                         prefix: prefix, logger: logger)
-                    try announce(id, .meshing, logger: logger)
+                    try await announce(id, .meshing, logger: logger)
                 case .meshing:
                     let inputs = [
                         "labels": prefix + "post/labels_corrected.nii.gz",
@@ -134,19 +173,18 @@ actor JobDriver {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             try await self.runStage(
-                                StepEndpoint(name: "mesh", url: self.configuration.mesh), job: job, inputs: inputs,
-                                prefix: prefix, logger: logger)
+                                "mesh", job: job, inputs: inputs, prefix: prefix, logger: logger)
                         }
                         for step in configuration.maskSteps {
                             group.addTask {
                                 try await self.runStage(
-                                    step, job: job, inputs: inputs, prefix: prefix + "steps/\(step.name)/",
+                                    step.name, job: job, inputs: inputs, prefix: prefix + "steps/\(step.name)/",
                                     logger: logger)
                             }
                         }
                         try await group.waitForAll()
                     }
-                    try announce(id, .done, logger: logger)
+                    try await announce(id, .done, logger: logger)
                 case .done, .failed:
                     break
                 }
@@ -154,12 +192,12 @@ actor JobDriver {
             }
         } catch let failure as StageFailure {
             logger.error("job failed: \(failure.message)")
-            _ = try? store.transition(id, to: .failed, error: failure.message)
+            _ = try? await store.transition(id, to: .failed, error: failure.message)
         } catch is CancellationError {
             logger.info("job no longer driven (cancelled)")
         } catch {
             logger.error("job driver stopped: \(error)")
-            _ = try? store.transition(id, to: .failed, error: "\(error)")
+            _ = try? await store.transition(id, to: .failed, error: "\(error)")
         }
     }
 
@@ -169,23 +207,23 @@ actor JobDriver {
         let key = prefix + "preview_labels.nii.gz"
         while true {
             let generation = store.changes.generation(job.id)
-            if try hasArtifact(job.id, key: key) { break }
+            if try await hasArtifact(job.id, key: key) { break }
             // Woken by the job's next event (or after `pollInterval`).
             await store.changes.wait(
                 job.id, since: generation, until: .now + .milliseconds(Int(configuration.pollInterval * 1000)))
             if Task.isCancelled { return }  // segmentation ended without a preview
         }
         try await runStage(
-            StepEndpoint(name: "preview-mesh", url: configuration.mesh), job: job, inputs: ["labels": key],
+            "preview-mesh", job: job, inputs: ["labels": key],
             prefix: prefix + "preview/", logger: logger)
     }
 
-    nonisolated func hasArtifact(_ id: String, key: String) throws -> Bool {
-        try store.job(id)?.artifacts.contains { $0.key == key } == true
+    nonisolated func hasArtifact(_ id: String, key: String) async throws -> Bool {
+        try await store.job(id)?.artifacts.contains { $0.key == key } == true
     }
 
-    nonisolated func announce(_ id: String, _ state: JobState, logger: Logger) throws {
-        if try store.transition(id, to: state) != nil { logger.info("job is \(state.rawValue)") }
+    nonisolated func announce(_ id: String, _ state: JobState, logger: Logger) async throws {
+        if try await store.transition(id, to: state) != nil { logger.info("job is \(state.rawValue)") }
     }
 
     nonisolated func inputKey(_ id: String) async throws -> String {
@@ -197,11 +235,13 @@ actor JobDriver {
     }
 
     /// Appends a task's events past `consumed` to the job's log; returns how many of its events are in it now.
-    nonisolated func copyEvents(of task: TaskStatus, consumed: Int, jobID: String, stage: String) throws -> Int {
+    nonisolated func copyEvents(
+        of task: TaskStatus, consumed: Int, jobID: String, stage: String
+    ) async throws -> Int {
         var consumed = consumed
         if task.events.count < consumed { consumed = 0 }  // the service restarted and ran it again
         if task.events.count > consumed {
-            _ = try store.appendTaskEvents(
+            _ = try await store.appendTaskEvents(
                 Array(task.events[consumed...]), jobID: jobID, stage: stage, through: task.events.count)
         }
         return task.events.count
@@ -209,52 +249,39 @@ actor JobDriver {
 
     /// Runs one stage to its end, surviving restarts of its service (and of the gateway: the task id is stable).
     nonisolated func runStage(
-        _ step: StepEndpoint, job: JobResource, inputs: [String: String], prefix: String, logger: Logger
+        _ stage: String, job: JobResource, inputs: [String: String], prefix: String, logger: Logger
     ) async throws {
-        let taskID = "\(job.id)-\(step.name)"
-        let path = "\(TaskRoutes.tasks)/\(taskID)"
+        guard let transport = transports[stage] else { throw StageFailure(message: "no stage \(stage)") }
+        let taskID = "\(job.id)-\(stage)"
         let request = TaskRequest(jobID: job.id, inputs: inputs, outputPrefix: prefix, options: job.options)
-        let body = try JobStore.encode(request)
-        var consumed = try store.consumed(jobID: job.id, stage: step.name)
+        var consumed = try await store.consumed(jobID: job.id, stage: stage)
         var backoff = configuration.pollInterval
         while true {
             try Task.checkCancellation()
             do {
-                let poll = "\(path)?after=\(consumed)&wait=\(configuration.statusWait)"
-                let (status, data) = try await client.send("GET", base: step.url, path: poll, jobID: job.id)
+                let poll = try await transport.poll(taskID, request: request, after: consumed)
                 try Task.checkCancellation()  // the job was deleted while the stage held the answer
-                switch status {
-                case 200:
-                    let task = try JSONDecoder().decode(TaskStatus.self, from: data)
+                switch poll {
+                case .status(let task):
                     let before = consumed
-                    consumed = try copyEvents(of: task, consumed: consumed, jobID: job.id, stage: step.name)
+                    consumed = try await copyEvents(of: task, consumed: consumed, jobID: job.id, stage: stage)
                     switch task.state {
                     case .done: return
-                    case .failed: throw StageFailure(message: "\(step.name): \(task.error ?? "failed")")
-                    case .cancelled: throw StageFailure(message: "\(step.name): the task was cancelled")
+                    case .failed: throw StageFailure(message: "\(stage): \(task.error ?? "failed")")
+                    case .cancelled: throw StageFailure(message: "\(stage): the task was cancelled")
                     case .running:
                         backoff = configuration.pollInterval
                         if consumed != before { continue }  // news: ask again at once
                     }
-                case 404:
-                    let (put, answer) = try await client.send(
-                        "PUT", base: step.url, path: path, body: body, jobID: job.id)
-                    if put == 202 || put == 200 {
-                        logger.info("stage \(step.name) started")
-                        continue
-                    }
-                    let message = (try? JSONDecoder().decode(ErrorBody.self, from: answer))?.error.message
-                    if (400..<500).contains(put) {
-                        throw StageFailure(message: "\(step.name) refused the task: \(message ?? "HTTP \(put)")")
-                    }
-                    logger.notice("stage \(step.name) busy (HTTP \(put)): \(message ?? ""); retrying")
-                    backoff = min(backoff * 2, 2)
-                default:
-                    logger.notice("stage \(step.name) answered HTTP \(status); retrying")
+                case .started:
+                    logger.info("stage \(stage) started")
+                    continue
+                case .busy(let reason):
+                    logger.notice("stage \(stage) \(reason); retrying")
                     backoff = min(backoff * 2, 2)
                 }
             } catch let error as ServiceError where error.code == .unavailable {
-                logger.notice("stage \(step.name) unreachable; retrying in \(backoff) s")
+                logger.notice("stage \(stage) unreachable; retrying in \(backoff) s")
                 backoff = min(backoff * 2, 2)
             }
             try await Task.sleep(nanoseconds: UInt64(backoff * 1e9))

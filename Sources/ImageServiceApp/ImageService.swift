@@ -114,12 +114,26 @@ public struct ImageService: Sendable {
         thread.start()
     }
 
+    /// A task's work, as the task board and the queue worker run it.
+    public var work: TaskBoard.CancellableWork {
+        { request, emit, isCancelled in try self.run(request, emit: emit, isCancelled: isCancelled) }
+    }
+
+    /// Admission within the memory budget (`admit`), as the task board calls it: a job above the whole budget
+    /// runs alone.
+    public var admission: @Sendable (TaskRequest) throws(ServiceError) -> (@Sendable () -> Void) {
+        { request throws(ServiceError) in try self.admit(request) }
+    }
+
+    /// Admission as the queue worker calls it: a job above the whole budget fails (design note 0008); one that
+    /// does not fit beside the running jobs stays queued.
+    public var queueAdmission: @Sendable (TaskRequest) throws(ServiceError) -> (@Sendable () -> Void) {
+        { request throws(ServiceError) in try self.admit(request, refusingOverBudget: true) }
+    }
+
     /// The router: probes, and the task routes behind the gateway's signature.
     public func router(logger: Logger) -> Router<ServiceRequestContext> {
-        let board = TaskBoard(admit: { request throws(ServiceError) in try self.admit(request) }) {
-            request, emit, isCancelled in
-            try self.run(request, emit: emit, isCancelled: isCancelled)
-        }
+        let board = TaskBoard(admit: admission, cancellable: work)
         let router = ServiceHost.stageRouter(
             board: board, secret: configuration.service.secret, store: store, readiness: readiness)
         router.get("/metrics") { _, _ -> Response in
@@ -142,11 +156,21 @@ public struct ImageService: Sendable {
     }
 
     /// Plans from the header and reserves the planned peak memory.
-    func admit(_ request: TaskRequest) throws(ServiceError) -> @Sendable () -> Void {
+    /// With `refusingOverBudget` (queue mode), a job planned above the whole budget is refused for good
+    /// (`.unprocessable`: no replica with this budget can take it) instead of running alone.
+    func admit(
+        _ request: TaskRequest, refusingOverBudget: Bool = false
+    ) throws(ServiceError) -> @Sendable () -> Void {
         guard models.loaded != nil else {
             throw ServiceError(.unavailable, "the models are not loaded: \(models.failure ?? "still loading")")
         }
         let plan = try plan(request)
+        if refusingOverBudget, plan.estimatedPeakBytes > budget.limit {
+            throw ServiceError(
+                .unprocessable,
+                "job \(request.jobID) is planned to need \(plan.estimatedPeakBytes) bytes, more than the image "
+                    + "service's whole memory budget of \(budget.limit) bytes")
+        }
         try budget.reserve(plan.estimatedPeakBytes)
         let bytes = plan.estimatedPeakBytes
         return { [budget] in budget.release(bytes) }

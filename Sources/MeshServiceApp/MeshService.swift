@@ -21,9 +21,12 @@ public struct MeshService: Sendable {
         store = try ObjectStore(configuration: configuration)
     }
 
+    /// A task's work, as the task board and the queue worker run it.
+    public var work: TaskBoard.Work { { request, emit in try self.run(request, emit: emit) } }
+
     public func router(logger: Logger) -> Router<ServiceRequestContext> {
         ServiceHost.stageRouter(
-            board: TaskBoard { request, emit in try self.run(request, emit: emit) }, secret: configuration.secret,
+            board: TaskBoard(work: work), secret: configuration.secret,
             store: store)
     }
 

@@ -5,6 +5,8 @@ import ImageServiceApp
 import Logging
 import MeshServiceApp
 import PostServiceApp
+import PostgresStore
+import ServiceContracts
 import ServiceSupport
 
 /// `organa serve <gateway|image|post|mesh|all>`: the job's stages as HTTP services (design.md §1).
@@ -106,6 +108,7 @@ struct ServeImage: AsyncParsableCommand {
     @Option(help: "Model catalog (JSON).") var catalog = "models/catalog.json"
     @Option(help: "Memory budget in GiB for jobs running at once.") var memoryBudget = 8.0
     @OptionGroup var check: ConfigurationCheckOptions
+    @OptionGroup var queue: QueueOptions
 
     func run() async throws {
         let configuration = ImageServiceConfiguration(
@@ -113,20 +116,26 @@ struct ServeImage: AsyncParsableCommand {
             memoryBudgetBytes: Int(memoryBudget * 1_073_741_824))
         if check.checkConfiguration {
             try ConfigurationReport.checkCatalog(catalog)
-            let settings = ["catalog": catalog, "memory-budget": "\(memoryBudget)"]
+            var settings = try queue.checkedSettings(logger: common.logger("image"))
+            settings["catalog"] = catalog
+            settings["memory-budget"] = "\(memoryBudget)"
             return try ConfigurationReport(service: "image", configuration: configuration.service, settings: settings)
                 .print()
         }
         let service = try ImageService(configuration: configuration)
         let logger = common.logger("image")
         let announce = announceListening("image", host: common.host)
-        try await ServiceHost.run(
-            router: service.router(logger: logger), name: "organa-image", configuration: service.configuration.service,
-            logger: logger
-        ) { port in
-            await announce(port)
-            // Serving first: /health answers while the weights load, /ready once they are.
-            service.startLoadingModels(logger: logger)
+        try await queue.serveStage(
+            StageRole(stages: ["image"], admit: service.queueAdmission, work: service.work), logger: logger
+        ) {
+            try await ServiceHost.run(
+                router: service.router(logger: logger), name: "organa-image",
+                configuration: service.configuration.service, logger: logger
+            ) { port in
+                await announce(port)
+                // Serving first: /health answers while the weights load, /ready once they are.
+                service.startLoadingModels(logger: logger)
+            }
         }
     }
 }
@@ -135,17 +144,21 @@ struct ServePost: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "post", abstract: "The post-processing service.")
     @OptionGroup var common: CommonServiceOptions
     @OptionGroup var check: ConfigurationCheckOptions
+    @OptionGroup var queue: QueueOptions
 
     func run() async throws {
         let configuration = try common.configuration()
         if check.checkConfiguration {
-            return try ConfigurationReport(service: "post", configuration: configuration).print()
+            let settings = try queue.checkedSettings(logger: common.logger("post"))
+            return try ConfigurationReport(service: "post", configuration: configuration, settings: settings).print()
         }
         let service = try PostService(configuration: configuration)
         let logger = common.logger("post")
-        try await ServiceHost.run(
-            router: service.router(logger: logger), name: "organa-post", configuration: service.configuration,
-            logger: logger, onRunning: announceListening("post", host: common.host))
+        try await queue.serveStage(StageRole(stages: ["post"], work: service.work), logger: logger) {
+            try await ServiceHost.run(
+                router: service.router(logger: logger), name: "organa-post", configuration: service.configuration,
+                logger: logger, onRunning: announceListening("post", host: common.host))
+        }
     }
 }
 
@@ -153,17 +166,23 @@ struct ServeMesh: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "mesh", abstract: "The mesh service.")
     @OptionGroup var common: CommonServiceOptions
     @OptionGroup var check: ConfigurationCheckOptions
+    @OptionGroup var queue: QueueOptions
 
     func run() async throws {
         let configuration = try common.configuration()
         if check.checkConfiguration {
-            return try ConfigurationReport(service: "mesh", configuration: configuration).print()
+            let settings = try queue.checkedSettings(logger: common.logger("mesh"))
+            return try ConfigurationReport(service: "mesh", configuration: configuration, settings: settings).print()
         }
         let service = try MeshService(configuration: configuration)
         let logger = common.logger("mesh")
-        try await ServiceHost.run(
-            router: service.router(logger: logger), name: "organa-mesh", configuration: service.configuration,
-            logger: logger, onRunning: announceListening("mesh", host: common.host))
+        try await queue.serveStage(
+            StageRole(stages: ["mesh", "preview-mesh"], work: service.work), logger: logger
+        ) {
+            try await ServiceHost.run(
+                router: service.router(logger: logger), name: "organa-mesh", configuration: service.configuration,
+                logger: logger, onRunning: announceListening("mesh", host: common.host))
+        }
     }
 }
 
@@ -180,7 +199,7 @@ struct GatewayOptions: ParsableArguments {
 
     /// `writingPhantom` false (`--check-configuration`): the built-in phantom is not written (nor offered).
     func configuration(
-        service: ServiceConfiguration, image: URL, post: URL, mesh: URL, writingPhantom: Bool = true
+        service: ServiceConfiguration, image: URL?, post: URL?, mesh: URL?, writingPhantom: Bool = true
     ) throws -> GatewayConfiguration {
         let keys = (ServiceEnvironment.apiKeys.value ?? "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
@@ -220,8 +239,10 @@ extension GatewayOptions {
     }
 }
 
-func runGateway(_ configuration: GatewayConfiguration, logger: Logger, host: String) async throws {
-    let gateway = try Gateway(configuration: configuration, logger: logger)
+func runGateway(
+    _ configuration: GatewayConfiguration, logger: Logger, host: String, database: PostgresBackend? = nil
+) async throws {
+    let gateway = try Gateway(configuration: configuration, logger: logger, database: database)
     try await gateway.resumeUnfinishedJobs()
     try await ServiceHost.run(
         router: gateway.router(), name: "organa-gateway", configuration: configuration.service, logger: logger,
@@ -233,26 +254,45 @@ struct ServeGateway: AsyncParsableCommand {
         commandName: "gateway", abstract: "The public API: jobs, uploads, events, artifacts (bearer token on /v1).")
     @OptionGroup var common: CommonServiceOptions
     @OptionGroup var gateway: GatewayOptions
-    @Option(help: "Image service URL.") var imageURL: String
-    @Option(help: "Post-processing service URL.") var postURL: String
-    @Option(help: "Mesh service URL.") var meshURL: String
+    @Option(help: "Image service URL (optional in queue mode).") var imageURL: String?
+    @Option(help: "Post-processing service URL (optional in queue mode).") var postURL: String?
+    @Option(help: "Mesh service URL (optional in queue mode).") var meshURL: String?
+    @OptionGroup var queue: QueueOptions
     @OptionGroup var check: ConfigurationCheckOptions
 
     func run() async throws {
-        guard let image = URL(string: imageURL), let post = URL(string: postURL), let mesh = URL(string: meshURL)
-        else { throw ValidationError("service URLs must be URLs") }
+        let urls = try [imageURL, postURL, meshURL].map { (text) throws -> URL? in
+            guard let text else { return nil }
+            guard let url = URL(string: text) else { throw ValidationError("\(text) is not a URL") }
+            return url
+        }
         let configuration = try gateway.configuration(
-            service: try common.configuration(), image: image, post: post, mesh: mesh,
+            service: try common.configuration(), image: urls[0], post: urls[1], mesh: urls[2],
             writingPhantom: !check.checkConfiguration)
+        let logger = common.logger("gateway")
         if check.checkConfiguration {
             try ConfigurationReport.checkCatalog(gateway.catalog)
-            let settings = [
-                "catalog": gateway.catalog, "image-url": imageURL, "post-url": postURL, "mesh-url": meshURL,
-            ]
+            var settings = try queue.checkedSettings(logger: logger)
+            settings["catalog"] = gateway.catalog
+            for (name, value) in [("image-url", imageURL), ("post-url", postURL), ("mesh-url", meshURL)] {
+                settings[name] = value
+            }
+            if settings["database-url"] == nil, !configuration.stageURLProblems.isEmpty {
+                throw ValidationError(configuration.stageURLProblems.joined(separator: "\n"))
+            }
             return try ConfigurationReport(service: "gateway", configuration: configuration.service, settings: settings)
                 .print()
         }
-        try await runGateway(configuration, logger: common.logger("gateway"), host: common.host)
+        guard let database = try queue.database(logger: logger) else {
+            if !configuration.stageURLProblems.isEmpty {
+                throw ValidationError(configuration.stageURLProblems.joined(separator: "\n"))
+            }
+            return try await runGateway(configuration, logger: logger, host: common.host)
+        }
+        let host = common.host
+        try await database.withRunning { database in
+            try await runGateway(configuration, logger: logger, host: host, database: database)
+        }
     }
 }
 
@@ -265,6 +305,10 @@ struct ServeAll: AsyncParsableCommand {
     @OptionGroup var check: ConfigurationCheckOptions
 
     func run() async throws {
+        if ServiceEnvironment.databaseURL.value != nil {
+            throw ValidationError(
+                "queue mode (ORGANA_DATABASE_URL) runs each service as its own `organa serve` process")
+        }
         let shared = try common.configuration()
         if check.checkConfiguration {
             let loopback = URL(string: "http://127.0.0.1")!

@@ -19,10 +19,16 @@ enum ServiceEnvironment: String, CaseIterable, Codable {
     case s3Addressing = "ORGANA_S3_ADDRESSING"
     case s3AccessKeyID = "ORGANA_S3_ACCESS_KEY_ID"
     case s3SecretAccessKey = "ORGANA_S3_SECRET_ACCESS_KEY"
+    case databaseURL = "ORGANA_DATABASE_URL"
+    case databasePassword = "ORGANA_DATABASE_PASSWORD"
+    case workerID = "ORGANA_WORKER_ID"
 
     static let s3: [ServiceEnvironment] = [
         .s3Endpoint, .s3Bucket, .s3Region, .s3Addressing, .s3AccessKeyID, .s3SecretAccessKey,
     ]
+
+    /// Queue mode (design 0008): PostgreSQL (`--database-url` wins; the password only here) and the replica's id.
+    static let queue: [ServiceEnvironment] = [.databaseURL, .databasePassword, .workerID]
 
     /// The value in this process's environment, if set.
     var value: String? { ProcessInfo.processInfo.environment[rawValue] }
@@ -30,8 +36,9 @@ enum ServiceEnvironment: String, CaseIterable, Codable {
     /// The variables `organa serve <service>` reads (`service`: gateway, image, post, mesh or all).
     static func read(by service: String) -> [ServiceEnvironment] {
         switch service {
-        case "gateway", "all": [.store, .internalSecret, .apiKeys, .jwtSecret] + s3
-        default: [.store, .internalSecret] + s3
+        case "gateway": [.store, .internalSecret, .apiKeys, .jwtSecret, .databaseURL, .databasePassword] + s3
+        case "all": [.store, .internalSecret, .apiKeys, .jwtSecret] + s3
+        default: [.store, .internalSecret] + s3 + queue
         }
     }
 }

@@ -75,6 +75,29 @@ final class ServiceProcess: @unchecked Sendable {
     }
 }
 
+/// Queue mode of a cluster: the database every process shares and how many replicas each stage service has.
+struct QueueSetup: Sendable {
+    var databaseURL: String
+    /// Replicas per stage service (`image`, `post`, `mesh`); one when absent.
+    var replicas: [String: Int]
+    var leaseSeconds: Double
+    /// Each image replica's memory budget, in GiB.
+    var imageMemoryBudget: Double
+
+    /// `image-1`, `image-2`, …, `post-1`, `mesh-1`, …
+    var replicaNames: [String] {
+        ["image", "post", "mesh"].flatMap { service in (1...(replicas[service] ?? 1)).map { "\(service)-\($0)" } }
+    }
+
+    /// Queue-mode flags of one process (a replica's worker id is its name).
+    func arguments(service: String, name: String) -> [String] {
+        var arguments = ["--database-url", databaseURL, "--lease-seconds", String(leaseSeconds)]
+        if service != "gateway" { arguments += ["--worker-id", name] }
+        if service == "image" { arguments += ["--memory-budget", String(imageMemoryBudget)] }
+        return arguments
+    }
+}
+
 struct ClusterError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
@@ -102,6 +125,8 @@ final class ServiceCluster: @unchecked Sendable {
     let maskSteps: [(name: String, command: [String])]
     /// ORGANA_S3_* for every service (empty: the filesystem store).
     let s3: [String: String]
+    /// Queue mode (every process on one PostgreSQL), nil for the default HTTP mode.
+    let queue: QueueSetup?
     var services: [String: ServiceProcess] = [:]
 
     var store: URL { folder.appendingPathComponent("store") }
@@ -111,15 +136,16 @@ final class ServiceCluster: @unchecked Sendable {
 
     init(
         gatewayArguments: [String] = [], gatewayEnvironment: [String: String] = [:],
-        maskSteps: [(name: String, command: [String])] = [], s3: [String: String] = [:]
+        maskSteps: [(name: String, command: [String])] = [], s3: [String: String] = [:], queue: QueueSetup? = nil
     ) throws {
         folder = try RepositoryPaths.temporaryFolder()
         self.s3 = s3
         self.gatewayArguments = gatewayArguments
         self.gatewayEnvironment = gatewayEnvironment
         self.maskSteps = maskSteps
+        self.queue = queue
         do {
-            for name in ["image", "post", "mesh"] { try start(name) }
+            for name in queue?.replicaNames ?? ["image", "post", "mesh"] { try start(name) }
             for step in maskSteps {
                 services[step.name] = try ServiceProcess(
                     name: step.name, executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: step.command,
@@ -132,23 +158,28 @@ final class ServiceCluster: @unchecked Sendable {
         }
     }
 
-    /// Starts (or restarts, on its old port) one service.
+    /// Starts (or restarts, on its old port) one service; a replica's name is `SERVICE-N` (queue mode).
     func start(_ name: String) throws {
-        var arguments = [name, "--port", String(services[name]?.port ?? 0), "--log-format", "json"]
-        switch name {
+        let service = String(name.prefix { $0 != "-" })
+        var arguments = [service, "--port", String(services[name]?.port ?? 0), "--log-format", "json"]
+        switch service {
         case "image": arguments += ["--catalog", Self.catalog]
         case "gateway":
+            arguments += ["--catalog", Self.catalog]
+            if queue == nil {
+                arguments += [
+                    "--image-url", services["image"]!.url.absoluteString, "--post-url",
+                    services["post"]!.url.absoluteString, "--mesh-url", services["mesh"]!.url.absoluteString,
+                ]
+            }
             arguments +=
-                [
-                    "--catalog", Self.catalog, "--image-url", services["image"]!.url.absoluteString,
-                    "--post-url", services["post"]!.url.absoluteString, "--mesh-url",
-                    services["mesh"]!.url.absoluteString,
-                ] + gatewayArguments
+                gatewayArguments
                 + maskSteps.flatMap { ["--mask-step", "\($0.name)=\(services[$0.name]!.url.absoluteString)"] }
         default: break
         }
         var environment = environment.merging(s3) { $1 }
         if !s3.isEmpty { environment["ORGANA_STORE"] = folder.appendingPathComponent("cache-\(name)").path }
+        arguments += queue?.arguments(service: service, name: name) ?? []
         services[name] = try ServiceProcess(
             name: name, arguments: ["serve"] + arguments,
             environment: name == "gateway" ? environment.merging(gatewayEnvironment) { $1 } : environment,

@@ -35,16 +35,6 @@ from urllib.parse import urlparse
 
 import yaml
 
-# Design 0008's S3 and PostgreSQL variables, set by the files but not read by `organa serve` on this branch:
-# the scale-s3 and scale-pg branches add them (to ServiceEnvironment). The lead deletes this allow-list after
-# merging those branches; until then they are reported as pending, not as problems. A variable listed here that
-# organa does read is a problem (the list must shrink, not go stale).
-PENDING_0008_VARIABLES = {
-    "ORGANA_DATABASE_URL",
-    "ORGANA_DATABASE_PASSWORD",
-    "ORGANA_WORKER_ID",
-}
-
 # Process RSS of `organa serve image` with every bundled model loaded, idle (MiB; measured 2026-12-05, see
 # deploy/README.md): the image service's memory limit must hold --memory-budget plus this.
 IMAGE_BASELINE_MIB = 100
@@ -179,7 +169,7 @@ def check_configuration(container, organa, root, problems):
     return json.loads(result.stdout)
 
 
-def check_container(container, report, problems, pending):
+def check_container(container, report, problems):
     where = container.where
     service = report["service"]
     port = report["port"]
@@ -189,12 +179,7 @@ def check_container(container, report, problems, pending):
         problems.add(where, "no --port: the service would listen on a random port")
     read = set(report["environment"])
     for name in sorted(container.env):
-        if name in read:
-            if name in PENDING_0008_VARIABLES:
-                problems.add(where, f"{name} is read by organa now: delete it from PENDING_0008_VARIABLES")
-        elif name in PENDING_0008_VARIABLES:
-            pending.add(name)
-        else:
+        if name not in read:
             problems.add(where, f"{name} is set but `organa serve {service}` does not read it")
     for declared in container.ports:
         if declared != port:
@@ -503,7 +488,7 @@ def main():
     env_file = options.env_file or deploy / ".env.example"
     organa = str(Path(options.organa).resolve())
 
-    problems, pending = Problems(), set()
+    problems = Problems()
     checked = {"compose": 0, "k8s": 0}
     compose = deploy / "compose.yaml"
     used_dockerfiles = set()
@@ -513,7 +498,7 @@ def main():
         ports = {c.where.split()[-1]: r["port"] for c, r in reports if r}
         for container, report in reports:
             if report:
-                check_container(container, report, problems, pending)
+                check_container(container, report, problems)
                 check_urls(container, report, ports, problems)
                 checked["compose"] += 1
             used_dockerfiles.add(container.image.path.resolve())
@@ -522,7 +507,7 @@ def main():
         for container in containers:
             report = check_configuration(container, organa, root, problems)
             if report:
-                check_container(container, report, problems, pending)
+                check_container(container, report, problems)
                 check_urls(container, report, services, problems)
                 check_kubernetes_container(container, report, problems)
                 checked["k8s"] += 1
@@ -539,8 +524,7 @@ def main():
             print(f"  - {item}", file=sys.stderr)
         return 1
     print(
-        f"deploy check: ok: {checked['compose']} compose and {checked['k8s']} Kubernetes organa containers; "
-        f"pending design 0008 variables (PENDING_0008_VARIABLES): {', '.join(sorted(pending)) or 'none'}"
+        f"deploy check: ok: {checked['compose']} compose and {checked['k8s']} Kubernetes organa containers"
     )
     return 0
 
