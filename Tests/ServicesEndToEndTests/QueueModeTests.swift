@@ -58,8 +58,9 @@ extension ServiceProcess {
 }
 
 extension EndToEnd {
-    /// Queue mode (design note 0008): the gateway, two image replicas, two mesh replicas and a post replica, each
-    /// its own process, sharing one PostgreSQL job store and stage queue.
+    /// Queue mode (design note 0008) with the S3 store: the gateway, two image replicas, two mesh replicas and a
+    /// post replica, each its own process with its own cache folder, sharing one PostgreSQL job store and stage
+    /// queue and one bucket (SeaweedFS).
     @Suite struct QueueModeTests {
         static let budgetGiB = 2.0
 
@@ -72,7 +73,7 @@ extension EndToEnd {
         @Test func eightConcurrentJobsCompleteAndEveryTaskRunsOnce() async throws {
             let ct = try Reference.folder().appendingPathComponent("ct.nii.gz")
             try await QueueDatabase.with { database in
-                let cluster = try ServiceCluster(queue: Self.setup(database))
+                let cluster = try ServiceCluster(s3: try TestBucket.variables(), queue: Self.setup(database))
                 defer { cluster.stop() }
                 let started = Date()
                 let jobs = try await withThrowingTaskGroup(of: JobResource.self) { group in
@@ -119,7 +120,7 @@ extension EndToEnd {
         @Test func deletingARunningJobCancelsItsClaimedTask() async throws {
             let ct = try Reference.folder().appendingPathComponent("ct.nii.gz")
             try await QueueDatabase.with { database in
-                let cluster = try ServiceCluster(queue: Self.setup(database))
+                let cluster = try ServiceCluster(s3: try TestBucket.variables(), queue: Self.setup(database))
                 defer { cluster.stop() }
                 let job = try await cluster.submit(ct, query: Reference.query)
                 let worker = try await Self.workerMidTask("\(job.id)-image", database: database)
@@ -134,8 +135,8 @@ extension EndToEnd {
                 #expect(rows == ["0"])
                 #expect(try await cluster.request("GET", "/v1/jobs/\(job.id)").status == 404)
                 try await Task.sleep(nanoseconds: 2_000_000_000)
-                let folder = cluster.store.appendingPathComponent("jobs/\(job.id)")
-                #expect(!FileManager.default.fileExists(atPath: folder.path), "the stopped task wrote after DELETE")
+                let left = try await TestBucket.client().keys(under: "jobs/\(job.id)/")
+                #expect(left.isEmpty, "the stopped task wrote after DELETE: \(left)")
                 print("queue mode: DELETE of a running job answered in \(String(format: "%.2f", seconds)) s")
             }
         }
@@ -148,12 +149,36 @@ extension EndToEnd {
                 var setup = Self.setup(database)
                 setup.replicas = ["image": 1, "mesh": 1, "post": 1]
                 setup.imageMemoryBudget = 0.001
-                let cluster = try ServiceCluster(queue: setup)
+                let cluster = try ServiceCluster(s3: try TestBucket.variables(), queue: setup)
                 defer { cluster.stop() }
                 let job = try await cluster.submit(ct, query: Reference.query)
                 let failed = try await cluster.wait(job.id, for: [.failed], timeout: 120)
                 #expect(failed.error?.contains("more than the image service's whole memory budget") == true)
                 #expect(try await database.runs().isEmpty, "the task was never claimed")
+            }
+        }
+
+        /// The gateway is killed (SIGKILL) while an image replica segments; the restarted gateway finds the job in
+        /// PostgreSQL and drives it on from its cursors: every state once, no artifact announced twice, each task
+        /// run once.
+        @Test func jobCompletesAfterTheGatewayRestarts() async throws {
+            let ct = try Reference.folder().appendingPathComponent("ct.nii.gz")
+            try await QueueDatabase.with { database in
+                let cluster = try ServiceCluster(s3: try TestBucket.variables(), queue: Self.setup(database))
+                defer { cluster.stop() }
+                let job = try await cluster.submit(ct, query: Reference.query)
+                _ = try await Self.workerMidTask("\(job.id)-image", database: database)
+                cluster.services["gateway"]!.kill()
+                try await Task.sleep(nanoseconds: 500_000_000)
+                try cluster.start("gateway")
+                let events = try await cluster.events(job.id)
+                #expect(events.compactMap(\.state) == [.queued, .segmenting, .postprocessing, .meshing, .done])
+                let keys = events.compactMap(\.artifact?.key)
+                #expect(keys.count == Set(keys).count, "an artifact was announced twice")
+                #expect(events.map(\.sequence) == Array(1...events.count))
+                let runs = try await database.runs()
+                #expect(runs.count == 3 && runs.allSatisfy { $0.hasSuffix("|done") }, "\(runs)")
+                try await Reference.expectIdentical(cluster, job: job.id)
             }
         }
 
@@ -176,7 +201,7 @@ extension EndToEnd {
         @Test func aKilledImageReplicasTaskIsRetriedByTheOther() async throws {
             let ct = try Reference.folder().appendingPathComponent("ct.nii.gz")
             try await QueueDatabase.with { database in
-                let cluster = try ServiceCluster(queue: Self.setup(database))
+                let cluster = try ServiceCluster(s3: try TestBucket.variables(), queue: Self.setup(database))
                 defer { cluster.stop() }
                 let job = try await cluster.submit(ct, query: Reference.query)
                 let task = "\(job.id)-image"
