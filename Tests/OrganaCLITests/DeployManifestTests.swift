@@ -94,7 +94,12 @@ import Testing
         #expect(report.service == "gateway" && report.host == "0.0.0.0" && report.port == 8080)
         #expect(
             Set(report.environment)
-                == ["ORGANA_STORE", "ORGANA_INTERNAL_SECRET", "ORGANA_API_KEYS", "ORGANA_JWT_SECRET"])
+                == [
+                    "ORGANA_STORE", "ORGANA_INTERNAL_SECRET", "ORGANA_API_KEYS", "ORGANA_JWT_SECRET",
+                    "ORGANA_DATABASE_URL", "ORGANA_DATABASE_PASSWORD", "ORGANA_S3_ENDPOINT", "ORGANA_S3_BUCKET",
+                    "ORGANA_S3_REGION", "ORGANA_S3_ADDRESSING", "ORGANA_S3_ACCESS_KEY_ID",
+                    "ORGANA_S3_SECRET_ACCESS_KEY",
+                ])
         #expect(Set(report.environmentSet) == ["ORGANA_STORE", "ORGANA_INTERNAL_SECRET", "ORGANA_API_KEYS"])
         #expect(report.settings["image-url"] == "http://image:8081")
         #expect(!FileManager.default.fileExists(atPath: store.path), "the check wrote into the store")
