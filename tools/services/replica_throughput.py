@@ -9,7 +9,11 @@ percentiles read from the job store (`stage_run`: run time; `stage_task` → `st
 to end), each replica's peak RSS (VmHWM) and how many tasks it ran. Rounds alternate 1 and 2 replicas so that
 machine noise falls on both; medians over rounds at the end.
 
-Usage: tools/services/replica_throughput.py [--organa .build/release/organa] [--rounds 3] [--jobs 8]
+With --pin, replica N's processes (image-N, post-N, mesh-N) run on CPU N-1 only (`taskset`), and the gateway on
+CPU 0: each replica stands for a node with one core of its own, so 2 replicas have twice the CPU of one. Without
+it every process may use every CPU, and a replica's 2 task threads already keep both cores of this machine busy.
+
+Usage: tools/services/replica_throughput.py [--organa .build/release/organa] [--rounds 3] [--jobs 8] [--pin]
 Only the standard library; psql from PostgreSQL's package.
 """
 import argparse
@@ -47,11 +51,12 @@ def exports(script):
 class Service:
     """One `organa serve …` process; its port is read from its first line."""
 
-    def __init__(self, organa, name, arguments, environment, folder):
+    def __init__(self, organa, name, arguments, environment, folder, cpu=None):
         self.name = name
         log = open(folder / f"{name}.log", "w")
+        pin = [] if cpu is None else ["taskset", "-c", str(cpu)]
         self.process = subprocess.Popen(
-            [organa, "serve", *arguments, "--port", "0", "--log-format", "json"],
+            [*pin, organa, "serve", *arguments, "--port", "0", "--log-format", "json"],
             stdout=subprocess.PIPE, stderr=log, env=environment, text=True)
         line = self.process.stdout.readline()
         if "listening on" not in line:
@@ -94,7 +99,7 @@ def percentiles(values):
     return f"p50 {pick(0.5):.2f} / p90 {pick(0.9):.2f} / max {values[-1]:.2f} s"
 
 
-def run_round(organa, replicas, jobs, ct, database_url, s3, folder):
+def run_round(organa, replicas, jobs, ct, database_url, s3, folder, pin):
     schema = "bench_" + uuid.uuid4().hex
     psql(database_url, f"CREATE SCHEMA {schema}")
     url = f"{database_url}?search_path={schema}"
@@ -107,10 +112,11 @@ def run_round(organa, replicas, jobs, ct, database_url, s3, folder):
                 environment = dict(common, ORGANA_STORE=str(folder / f"cache-{schema}-{name}"))
                 extra = ["--catalog", "models/catalog.json"] if service == "image" else []
                 services.append(Service(
-                    organa, name, [service, "--database-url", url, "--worker-id", name, *extra], environment, folder))
+                    organa, name, [service, "--database-url", url, "--worker-id", name, *extra], environment, folder,
+                    cpu=(index - 1) % os.cpu_count() if pin else None))
         gateway_environment = dict(common, ORGANA_STORE=str(folder / f"cache-{schema}-gateway"))
         gateway = Service(organa, "gateway", ["gateway", "--database-url", url, "--catalog", "models/catalog.json"],
-                          gateway_environment, folder)
+                          gateway_environment, folder, cpu=0 if pin else None)
         services.append(gateway)
         # The image replicas load their models after they listen: wait until each is ready.
         for service in services:
@@ -170,6 +176,7 @@ def main():
     parser.add_argument("--organa", default=str(ROOT / ".build/release/organa"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=8)
+    parser.add_argument("--pin", action="store_true", help="replica N on CPU N-1 only (one core per replica)")
     options = parser.parse_args()
     os.chdir(ROOT)
     folder = Path(tempfile.mkdtemp(prefix="organa-throughput."))
@@ -184,13 +191,14 @@ def main():
             "ORGANA_S3_ACCESS_KEY_ID": seaweed["ORGANA_TEST_S3_ACCESS_KEY_ID"],
             "ORGANA_S3_SECRET_ACCESS_KEY": seaweed["ORGANA_TEST_S3_SECRET_ACCESS_KEY"],
         }
-        print(f"{options.jobs} concurrent phantom jobs (128x128x60, {QUERY}); {os.cpu_count()} CPUs; {options.organa}")
+        print(f"{options.jobs} concurrent phantom jobs (128x128x60, {QUERY}); {os.cpu_count()} CPUs; "
+              f"{'one CPU per replica (--pin)' if options.pin else 'every process on every CPU'}; {options.organa}")
         results = {1: [], 2: []}
         for round_index in range(1, options.rounds + 1):
             print(f"round {round_index}")
             for replicas in (1, 2):
                 result = run_round(options.organa, replicas, options.jobs, ct,
-                                   postgres["ORGANA_TEST_DATABASE_URL"], s3, folder)
+                                   postgres["ORGANA_TEST_DATABASE_URL"], s3, folder, options.pin)
                 results[replicas].append(result)
                 report(replicas, result)
         one = statistics.median(r["jobs_per_minute"] for r in results[1])
