@@ -311,17 +311,19 @@ extension ServiceCluster {
     }
 
     /// The image service's checkpoint reads and models in memory, once it is ready (after at most `timeout` s).
-    func imageModelCounts(timeout: Double = 60) async throws -> (reads: Double, loaded: Double) {
+    func imageModelCounts(service: String = "image", timeout: Double = 60) async throws -> (
+        reads: Double, loaded: Double
+    ) {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let (_, response) = try await URLSession.shared.data(
-                from: services["image"]!.url.appendingPathComponent("ready"))
+                from: services[service]!.url.appendingPathComponent("ready"))
             if (response as? HTTPURLResponse)?.statusCode == 200 { break }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         return (
-            try await metric("image", "organa_checkpoint_reads_total") ?? -1,
-            try await metric("image", "organa_models_loaded") ?? -1
+            try await metric(service, "organa_checkpoint_reads_total") ?? -1,
+            try await metric(service, "organa_models_loaded") ?? -1
         )
     }
 }

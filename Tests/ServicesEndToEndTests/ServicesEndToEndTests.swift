@@ -63,10 +63,32 @@ enum Reference {
 
 extension EndToEnd {
     @Suite struct ServicesEndToEndTests {
-        @Test func jobStreamsEventsInOrderAndMatchesOrganaRun() async throws {
+        /// Where jobs and objects live: the defaults, or design 0008's scale-out backends.
+        enum Backends: String, CaseIterable {
+            case sqliteAndFolder, postgresAndS3
+        }
+
+        @Test(arguments: Backends.allCases)
+        func jobStreamsEventsInOrderAndMatchesOrganaRun(_ backends: Backends) async throws {
+            switch backends {
+            case .sqliteAndFolder:
+                let cluster = try ServiceCluster()
+                defer { cluster.stop() }
+                try await Self.streamsEventsInOrderAndMatchesOrganaRun(cluster, image: "image")
+            case .postgresAndS3:
+                try await QueueDatabase.with { database in
+                    var setup = EndToEnd.QueueModeTests.setup(database)
+                    setup.replicas = ["image": 1, "post": 1, "mesh": 1]
+                    let cluster = try ServiceCluster(s3: try TestBucket.variables(), queue: setup)
+                    defer { cluster.stop() }
+                    try await Self.streamsEventsInOrderAndMatchesOrganaRun(cluster, image: "image-1")
+                }
+            }
+        }
+
+        /// One job: its events in order, its artifacts equal to `organa run`'s, resumable events, DELETE.
+        static func streamsEventsInOrderAndMatchesOrganaRun(_ cluster: ServiceCluster, image: String) async throws {
             let ct = try Reference.folder().appendingPathComponent("ct.nii.gz")
-            let cluster = try ServiceCluster()
-            defer { cluster.stop() }
             let job = try await cluster.submit(ct, query: Reference.query)
             #expect(job.state == .queued)
             #expect(job.options.structures == ["kidney", "tumor"] && !job.options.mirroring)
@@ -90,7 +112,7 @@ extension EndToEnd {
                 #expect(offset < labelsIndex, "mask \(artifact.structure ?? "") announced after the label map")
             }
             // The image service read each model's checkpoints once, at start-up, none for the job.
-            let counts = try await cluster.imageModelCounts()
+            let counts = try await cluster.imageModelCounts(service: image)
             #expect(counts.loaded == 5 && counts.reads == counts.loaded, "\(counts)")
             let done = try await cluster.job(job.id)
             #expect(done.state == .done)
@@ -102,8 +124,12 @@ extension EndToEnd {
             // DELETE removes the record and the stored objects.
             #expect(try await cluster.request("DELETE", "/v1/jobs/\(job.id)").status == 204)
             #expect(try await cluster.request("GET", "/v1/jobs/\(job.id)").status == 404)
-            #expect(
-                !FileManager.default.fileExists(atPath: cluster.store.appendingPathComponent("jobs/\(job.id)").path))
+            if cluster.s3.isEmpty {
+                let folder = cluster.store.appendingPathComponent("jobs/\(job.id)")
+                #expect(!FileManager.default.fileExists(atPath: folder.path))
+            } else {
+                #expect(try await TestBucket.client().keys(under: "jobs/\(job.id)/").isEmpty)
+            }
         }
 
         /// The mesh service dies before the job reaches it; the job waits in `meshing` and completes once the
