@@ -311,7 +311,9 @@ extension ServiceCluster {
     }
 
     /// The image service's checkpoint reads and models in memory, once it is ready (after at most `timeout` s).
-    func imageModelCounts(service: String = "image", timeout: Double = 60) async throws -> (
+    func imageModelCounts(
+        service: String = "image", timeout: Double = 60
+    ) async throws -> (
         reads: Double, loaded: Double
     ) {
         let deadline = Date().addingTimeInterval(timeout)
