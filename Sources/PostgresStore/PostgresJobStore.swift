@@ -94,10 +94,7 @@ public final class PostgresJobStore: JobRecords {
             }
             var added: [JobEvent] = []
             for event in events {
-                let jobEvent = JobEvent(
-                    type: event.type, stage: event.stage ?? stage, done: event.done, total: event.total,
-                    artifact: event.artifact)
-                let dedupe = event.artifact.map { "artifact:\($0.key)" }
+                let (jobEvent, dedupe) = event.jobLogEntry(stage: stage)
                 if let inserted = try await Self.insert(jobEvent, jobID: jobID, dedupe: dedupe, connection: connection)
                 {
                     added.append(inserted)

@@ -40,3 +40,14 @@ extension JobRecords {
 }
 
 extension JobStore: JobRecords {}
+
+extension TaskEvent {
+    /// This task event as the job log records it for `stage`, and its dedupe key: an artifact is announced once
+    /// per key, so a retried stage does not announce it twice.
+    public func jobLogEntry(stage: String) -> (event: JobEvent, dedupe: String?) {
+        (
+            JobEvent(type: type, stage: self.stage ?? stage, done: done, total: total, artifact: artifact),
+            artifact.map { "artifact:\($0.key)" }
+        )
+    }
+}

@@ -124,10 +124,7 @@ public final class JobStore: Sendable {
         return try access("append events of job \(jobID)") { db in
             var added: [JobEvent] = []
             for event in events {
-                let jobEvent = JobEvent(
-                    type: event.type, stage: event.stage ?? stage, done: event.done, total: event.total,
-                    artifact: event.artifact)
-                let dedupe = event.artifact.map { "artifact:\($0.key)" }
+                let (jobEvent, dedupe) = event.jobLogEntry(stage: stage)
                 if let inserted = try Self.insert(jobEvent, jobID: jobID, dedupe: dedupe, db: db) {
                     added.append(inserted)
                 }
