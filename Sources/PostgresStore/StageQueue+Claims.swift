@@ -137,6 +137,28 @@ extension StageQueue {
         return !rows.isEmpty
     }
 
+    /// Gives the claim's task back to the queue at once (its replica is shutting down): the lease is made to have
+    /// expired, so the next claim by any replica takes the task as a new attempt, and this attempt's run ends
+    /// `handed-back`. False when the attempt is stale or the task has ended.
+    public func handBack(_ claim: StageClaim) async throws(ServiceError) -> Bool {
+        try await database.transaction("hand back task \(claim.taskID)") { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE stage_task SET lease_until = now() - interval '1 second'
+                WHERE id = \(claim.taskID) AND attempt = \(claim.attempt) AND state = 'running' RETURNING id
+                """, logger: Self.quiet)
+            var handedBack = false
+            for try await _ in rows { handedBack = true }
+            guard handedBack else { return false }
+            try await connection.query(
+                """
+                UPDATE stage_run SET ended_at = clock_timestamp(), outcome = 'handed-back'
+                WHERE task_id = \(claim.taskID) AND attempt = \(claim.attempt)
+                """, logger: Self.quiet)
+            return true
+        }
+    }
+
     /// Ends the claim's attempt (`done`, `failed` or `cancelled`); false when the attempt is stale.
     public func finish(
         _ claim: StageClaim, state: TaskState, error: String? = nil, errorCode: String? = nil

@@ -5,6 +5,9 @@
 // the event before it returns (the work thread waits, never a cooperative one); a refused write (the attempt is
 // stale: another replica claimed the task after this one's lease expired) makes `isCancelled` answer true, and
 // so does a renewal that finds `cancel_requested`. An idle worker looks for work every 0.5–1 × `idlePoll` seconds.
+// When the replica shuts down (the worker's task is cancelled), it claims nothing more and hands every running
+// task back to the queue (`StageQueue.handBack`): another replica takes it at its next look, not after the
+// lease; the stopped work writes nothing more, and its end is not recorded.
 import Foundation
 public import Logging
 public import ServiceContracts
@@ -21,6 +24,8 @@ public final class StageWorker: Sendable {
     /// Pause, in seconds, before an idle worker (or one at its limit) looks again.
     let idlePoll = 0.2
     private let running = Counter()
+    /// The claims running now, by task id, with their stop and hand-back flags.
+    private let active = ActiveClaims()
 
     public init(
         queue: StageQueue, stages: [String], workerID: String, maximumRunning: Int = 2,
@@ -59,6 +64,24 @@ public final class StageWorker: Sendable {
             // Jittered, so that replicas' polls do not keep one phase (the first after an insert wins the task).
             try? await Task.sleep(nanoseconds: UInt64(Double.random(in: 0.5...1) * idlePoll * 1e9))
         }
+        await handBackRunning()
+    }
+
+    /// Shutting down: stops every running task and gives it back to the queue for another replica. The calling
+    /// task is cancelled by then (so would be its queries): the hand-backs run in a task of their own, awaited.
+    private func handBackRunning() async {
+        await Task { await self.handBack(self.active.all) }.value
+    }
+
+    private func handBack(_ claims: [(StageClaim, stop: Flag, handedBack: Flag)]) async {
+        for (claim, stop, handedBack) in claims {
+            handedBack.set()  // before `stop`: the work's thread then records no end
+            stop.set()
+            let given = await persistently { try await self.queue.handBack(claim) }
+            logger.info(
+                given ? "task handed back" : "task not handed back (it ended, or the attempt is stale)",
+                metadata: ["job_id": "\(claim.request.jobID)", "task_id": "\(claim.taskID)"])
+        }
     }
 
     /// Runs the claimed task on its own thread, its lease renewed beside it.
@@ -69,15 +92,19 @@ public final class StageWorker: Sendable {
         logger[metadataKey: "task_id"] = "\(claim.taskID)"
         logger.info("task claimed", metadata: ["stage": "\(claim.stage)", "attempt": "\(claim.attempt)"])
         let stop = Flag()
+        let handedBack = Flag()
+        active.insert(claim, stop: stop, handedBack: handedBack)
         let renewal = Task { await self.renew(claim, stop: stop, logger: logger) }
         let taskLogger = logger
         let thread = Thread { [self] in
             defer {
                 renewal.cancel()
+                active.remove(claim.taskID)
                 release()
                 running.add(-1)
             }
             let (state, error, code) = execute(claim, stop: stop)
+            if handedBack.isSet { return }  // another replica runs it
             let ended = blocking {
                 await self.persistently {
                     try await self.queue.finish(claim, state: state, error: error, errorCode: code)
@@ -114,7 +141,7 @@ public final class StageWorker: Sendable {
             do {
                 return try await write()
             } catch {
-                guard ContinuousClock.now < deadline else { return false }
+                guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
                 logger.warning("database write failed, retrying: \(error)")
                 try? await Task.sleep(nanoseconds: UInt64(idlePoll * 1e9))
             }
@@ -163,6 +190,18 @@ final class Flag: @unchecked Sendable {
 
     var isSet: Bool { lock.withLock { raised } }
     func set() { lock.withLock { raised = true } }
+}
+
+/// The claims a worker runs now, with their flags, shared between threads.
+final class ActiveClaims: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claims: [String: (StageClaim, stop: Flag, handedBack: Flag)] = [:]
+
+    var all: [(StageClaim, stop: Flag, handedBack: Flag)] { lock.withLock { Array(claims.values) } }
+    func insert(_ claim: StageClaim, stop: Flag, handedBack: Flag) {
+        lock.withLock { claims[claim.taskID] = (claim, stop, handedBack) }
+    }
+    func remove(_ taskID: String) { _ = lock.withLock { claims.removeValue(forKey: taskID) } }
 }
 
 /// A count shared between threads.

@@ -198,6 +198,35 @@ extension EndToEnd {
             throw ClusterError(message: "no replica got going on \(task)")
         }
 
+        /// An image replica stopped gracefully (SIGTERM, as a rolling update does) mid-task hands its task back:
+        /// the other replica starts it at once, long before the (here 30 s) lease would have expired.
+        @Test func aStoppedImageReplicaHandsItsTaskBack() async throws {
+            let ct = try Reference.folder().appendingPathComponent("ct.nii.gz")
+            try await QueueDatabase.with { database in
+                var setup = Self.setup(database)
+                setup.leaseSeconds = 30
+                let cluster = try ServiceCluster(s3: try TestBucket.variables(), queue: setup)
+                defer { cluster.stop() }
+                let job = try await cluster.submit(ct, query: Reference.query)
+                let task = "\(job.id)-image"
+                let victim = try await Self.workerMidTask(task, database: database)
+                let stopped = Date().timeIntervalSince1970
+                try #require(cluster.services[victim], "no replica \(victim)").stop()
+                let done = try await cluster.wait(job.id, for: [.done], timeout: 300)
+                #expect(done.artifacts.contains { $0.key == "jobs/\(job.id)/meshes/kidney.obj" })
+                let image = try await database.runs().filter { $0.hasPrefix(task + "|") }
+                let survivor = victim == "image-1" ? "image-2" : "image-1"
+                #expect(image == ["\(task)|1|\(victim)|handed-back", "\(task)|2|\(survivor)|done"])
+                let start = try await database.strings(
+                    "SELECT extract(epoch FROM started_at)::text FROM stage_run WHERE task_id = '\(task)' AND attempt = 2"
+                )
+                let seconds = try #require(start.first.flatMap(Double.init), "no second attempt: \(start)") - stopped
+                #expect(seconds < 10, "the second attempt started \(seconds) s after SIGTERM (lease 30 s)")
+                print("queue mode: \(victim) stopped mid-task; \(survivor) started \(task) \(seconds) s after SIGTERM")
+                try await Reference.expectIdentical(cluster, job: job.id)
+            }
+        }
+
         @Test func aKilledImageReplicasTaskIsRetriedByTheOther() async throws {
             let ct = try Reference.folder().appendingPathComponent("ct.nii.gz")
             try await QueueDatabase.with { database in
