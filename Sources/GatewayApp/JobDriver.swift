@@ -71,6 +71,8 @@ actor JobDriver {
         guard running[id] == nil else { return }
         running[id] = Task { [self] in
             await drive(id)
+            // S3 mode: the job's uploaded CT leaves the gateway's cache once the job has ended.
+            try? ObjectStore(configuration: configuration.service).dropCached(under: "jobs/\(id)")
             await finished(id)
         }
     }

@@ -116,7 +116,10 @@ public struct ImageService: Sendable {
 
     /// A task's work, as the task board and the queue worker run it.
     public var work: TaskBoard.CancellableWork {
-        { request, emit, isCancelled in try self.run(request, emit: emit, isCancelled: isCancelled) }
+        { request, emit, isCancelled in
+            defer { self.store.dropCached(under: "jobs/\(request.jobID)") }
+            try self.run(request, emit: emit, isCancelled: isCancelled)
+        }
     }
 
     /// Admission within the memory budget (`admit`), as the task board calls it: a job above the whole budget

@@ -22,7 +22,12 @@ public struct MeshService: Sendable {
     }
 
     /// A task's work, as the task board and the queue worker run it.
-    public var work: TaskBoard.Work { { request, emit in try self.run(request, emit: emit) } }
+    public var work: TaskBoard.Work {
+        { request, emit in
+            defer { self.store.dropCached(under: "jobs/\(request.jobID)") }
+            try self.run(request, emit: emit)
+        }
+    }
 
     public func router(logger: Logger) -> Router<ServiceRequestContext> {
         ServiceHost.stageRouter(

@@ -152,6 +152,14 @@ public struct ObjectStore: Sendable {
         if let remote { try await Self.removeRemote(under: prefix, in: remote) }
     }
 
+    /// In S3 mode, drops the cached copies under `prefix` (the bucket keeps the objects; a later read downloads
+    /// them again); nothing in filesystem mode, where the folder is the store. Services call it for a job's
+    /// prefix once their task on it has ended, so a replica's cache holds only the jobs it is working on.
+    public func dropCached(under prefix: String) {
+        guard remote != nil else { return }
+        try? removeLocal(under: prefix)
+    }
+
     func removeLocal(under prefix: String) throws(ServiceError) {
         let target = try url(for: prefix)
         if FileManager.default.fileExists(atPath: target.path) {

@@ -14,6 +14,17 @@ extension EndToEnd {
             defer { cluster.stop() }
             let job = try await cluster.submit(ct, query: Reference.query)
             _ = try await cluster.wait(job.id, for: [.done])
+            // Every service drops the job from its cache once its task (the gateway: the job) has ended.
+            let deadline = Date().addingTimeInterval(10)
+            var cached = ["image", "post", "mesh", "gateway"]
+            while !cached.isEmpty, Date() < deadline {
+                cached.removeAll {
+                    !FileManager.default.fileExists(
+                        atPath: cluster.folder.appendingPathComponent("cache-\($0)/jobs/\(job.id)").path)
+                }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            #expect(cached.isEmpty, "still cached after the job ended by \(cached)")
             let keys = Set(try await bucket.keys(under: "jobs/\(job.id)/"))
             for file in Reference.files + ["input/ct.nii.gz"] {
                 #expect(keys.contains("jobs/\(job.id)/\(file)"), "the bucket has no \(file): \(keys.sorted())")
