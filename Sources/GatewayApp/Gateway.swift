@@ -37,8 +37,8 @@ public struct Gateway: Sendable {
         objects = try ObjectStore(configuration: configuration.service)
         catalog = try ModelCatalog.load(configuration.catalogPath)
         driver = try JobDriver(
-            configuration: configuration, store: store, queue: database.map { StageQueue(database: $0) },
-            logger: logger, metrics: metrics)
+            configuration: configuration, store: store, objects: objects,
+            queue: database.map { StageQueue(database: $0) }, logger: logger, metrics: metrics)
     }
 
     /// Drives on every unfinished job (call once at start-up).

@@ -15,6 +15,8 @@ import ServiceSupport
 actor JobDriver {
     let configuration: GatewayConfiguration
     let store: any JobRecords
+    /// The gateway's object store (the job's input; its cache in S3 mode).
+    let objects: ObjectStore
     let logger: Logger
     let metrics: GatewayMetrics
     /// How each stage is reached, by stage name.
@@ -24,11 +26,12 @@ actor JobDriver {
     private var running: [String: Task<Void, Never>] = [:]
 
     init(
-        configuration: GatewayConfiguration, store: any JobRecords, queue: StageQueue?, logger: Logger,
-        metrics: GatewayMetrics
+        configuration: GatewayConfiguration, store: any JobRecords, objects: ObjectStore, queue: StageQueue?,
+        logger: Logger, metrics: GatewayMetrics
     ) throws(ServiceError) {
         self.configuration = configuration
         self.store = store
+        self.objects = objects
         self.queue = queue
         self.logger = logger
         self.metrics = metrics
@@ -72,7 +75,7 @@ actor JobDriver {
         running[id] = Task { [self] in
             await drive(id)
             // S3 mode: the job's uploaded CT leaves the gateway's cache once the job has ended.
-            try? ObjectStore(configuration: configuration.service).dropCached(under: "jobs/\(id)")
+            objects.dropCached(under: "jobs/\(id)")
             await finished(id)
         }
     }
@@ -229,8 +232,7 @@ actor JobDriver {
     }
 
     nonisolated func inputKey(_ id: String) async throws -> String {
-        let store = try ObjectStore(configuration: configuration.service)
-        for name in ["ct.nii.gz", "ct.nii"] where try await store.exists("jobs/\(id)/input/\(name)") {
+        for name in ["ct.nii.gz", "ct.nii"] where try await objects.exists("jobs/\(id)/input/\(name)") {
             return "jobs/\(id)/input/\(name)"
         }
         throw StageFailure(message: "the job's CT is missing from storage")

@@ -23,7 +23,6 @@ public final class StageWorker: Sendable {
     let logger: Logger
     /// Pause, in seconds, before an idle worker (or one at its limit) looks again.
     let idlePoll = 0.2
-    private let running = Counter()
     /// The claims running now, by task id, with their stop and hand-back flags.
     private let active = ActiveClaims()
 
@@ -51,7 +50,7 @@ public final class StageWorker: Sendable {
     public func run() async {
         logger.info("worker started", metadata: ["stages": "\(stages.joined(separator: ","))"])
         while !Task.isCancelled {
-            if running.value < maximumRunning {
+            if active.count < maximumRunning {
                 do {
                     if let (claim, release) = try await queue.claim(stages: stages, workerID: workerID, admit: admit) {
                         start(claim, release: release)
@@ -86,7 +85,6 @@ public final class StageWorker: Sendable {
 
     /// Runs the claimed task on its own thread, its lease renewed beside it.
     func start(_ claim: StageClaim, release: @escaping @Sendable () -> Void) {
-        running.add(1)
         var logger = logger
         logger[metadataKey: "job_id"] = "\(claim.request.jobID)"
         logger[metadataKey: "task_id"] = "\(claim.taskID)"
@@ -101,11 +99,10 @@ public final class StageWorker: Sendable {
                 renewal.cancel()
                 active.remove(claim.taskID)
                 release()
-                running.add(-1)
             }
             let (state, error, code) = execute(claim, stop: stop)
             if handedBack.isSet { return }  // another replica runs it
-            let ended = blocking {
+            let ended = waitForAsync {
                 await self.persistently {
                     try await self.queue.finish(claim, state: state, error: error, errorCode: code)
                 }
@@ -122,7 +119,7 @@ public final class StageWorker: Sendable {
     private func execute(_ claim: StageClaim, stop: Flag) -> (TaskState, String?, String?) {
         let emit: @Sendable (TaskEvent) -> Void = { [self, queue] event in
             guard !stop.isSet else { return }
-            if !blocking({ await self.persistently { try await queue.record(event, claim: claim) } }) { stop.set() }
+            if !waitForAsync({ await self.persistently { try await queue.record(event, claim: claim) } }) { stop.set() }
         }
         do {
             try work(claim.request, emit, { stop.isSet })
@@ -171,18 +168,6 @@ public final class StageWorker: Sendable {
     }
 }
 
-/// Runs async `body` from a plain thread and waits for its answer (never call it on a cooperative thread).
-func blocking(_ body: @escaping @Sendable () async -> Bool) -> Bool {
-    let answer = Flag()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        if await body() { answer.set() }
-        done.signal()
-    }
-    done.wait()
-    return answer.isSet
-}
-
 /// A flag set once, read from any thread.
 final class Flag: @unchecked Sendable {
     private let lock = NSLock()
@@ -198,17 +183,9 @@ final class ActiveClaims: @unchecked Sendable {
     private var claims: [String: (StageClaim, stop: Flag, handedBack: Flag)] = [:]
 
     var all: [(StageClaim, stop: Flag, handedBack: Flag)] { lock.withLock { Array(claims.values) } }
+    var count: Int { lock.withLock { claims.count } }
     func insert(_ claim: StageClaim, stop: Flag, handedBack: Flag) {
         lock.withLock { claims[claim.taskID] = (claim, stop, handedBack) }
     }
     func remove(_ taskID: String) { _ = lock.withLock { claims.removeValue(forKey: taskID) } }
-}
-
-/// A count shared between threads.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-
-    var value: Int { lock.withLock { count } }
-    func add(_ delta: Int) { lock.withLock { count += delta } }
 }

@@ -67,28 +67,16 @@ extension ObjectStore {
         }
     }
 
-    /// Runs `operation` on the cooperative pool and waits for it on this thread. Only for threads outside the
-    /// pool (stage work): blocking a pool thread could starve the very task it waits for.
+    /// `waitForAsync` for the store's throwing S3 calls (stage threads only).
     static func blocking<T: Sendable>(
         _ operation: @escaping @Sendable () async throws(ServiceError) -> T
     ) throws(ServiceError) -> T {
-        let box = OutcomeBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        Task {
+        try waitForAsync { () async -> Result<T, ServiceError> in
             do throws(ServiceError) {
-                box.outcome = .success(try await operation())
+                return .success(try await operation())
             } catch {
-                box.outcome = .failure(error)
+                return .failure(error)
             }
-            done.signal()
-        }
-        done.wait()
-        guard let outcome = box.outcome else { throw ServiceError(.internalError, "an S3 call ended without a result") }
-        return try outcome.get()
+        }.get()
     }
-}
-
-/// The result of an S3 call handed from its task to the waiting thread (the semaphore orders the accesses).
-private final class OutcomeBox<T: Sendable>: @unchecked Sendable {
-    var outcome: Result<T, ServiceError>?
 }

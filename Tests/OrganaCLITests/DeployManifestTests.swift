@@ -6,23 +6,11 @@ import Testing
 /// `tools/deploy/check_deploy.py` runs every command line they hold through `--check-configuration` with the
 /// environment they give it, and checks ports and variables (there is no Docker engine or cluster here).
 @Suite struct DeployManifestTests {
+    /// `organa` and the checker run from the repository root (the files' relative paths).
     static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil
     ) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.currentDirectoryURL = RepositoryPaths.root
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, stdout, stderr)
+        try InfoCommandTests.run(executable, arguments, environment: environment, in: RepositoryPaths.root)
     }
 
     static func check(_ arguments: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {

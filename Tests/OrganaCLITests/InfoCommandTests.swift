@@ -12,9 +12,19 @@ import Testing
     }
 
     static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try run(executable.path, arguments)
+    }
+
+    /// Runs `executable` (from `directory` when given, with `environment` instead of this process's when given);
+    /// its exit status and what it wrote.
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, in directory: URL? = nil
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = directory }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output

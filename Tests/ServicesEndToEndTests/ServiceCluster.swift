@@ -310,6 +310,19 @@ extension ServiceCluster {
         }
     }
 
+    /// Kills the gateway (SIGKILL), starts it again on its port and follows the job to its end: every state once
+    /// and in order, no artifact announced twice, the events numbered without a gap.
+    func restartGatewayAndFollow(_ id: String) async throws {
+        services["gateway"]!.kill()
+        try await Task.sleep(nanoseconds: 500_000_000)
+        try start("gateway")
+        let events = try await events(id)
+        #expect(events.compactMap(\.state) == [.queued, .segmenting, .postprocessing, .meshing, .done])
+        let keys = events.compactMap(\.artifact?.key)
+        #expect(keys.count == Set(keys).count, "an artifact was announced twice")
+        #expect(events.map(\.sequence) == Array(1...events.count))
+    }
+
     /// The image service's checkpoint reads and models in memory, once it is ready (after at most `timeout` s).
     func imageModelCounts(
         service: String = "image", timeout: Double = 60
