@@ -76,7 +76,7 @@ actor JobDriver {
             await drive(id)
             // S3 mode: the job's uploaded CT leaves the gateway's cache once the job has ended.
             objects.dropCached(under: "jobs/\(id)")
-            await finished(id)
+            finished(id)
         }
     }
 

@@ -20,19 +20,43 @@ extension S3Client {
         }
     }
 
-    /// Streams the object at `key` into `file` (created or truncated). Throws `.notFound` when there is none.
+    /// Streams the object at `key` into `file` (created or truncated). Throws `.notFound` when there is none. A body
+    /// that breaks off (an error mid-transfer, or fewer bytes than its Content-Length) is fetched again, up to
+    /// `attempts` times, then `.unavailable`: a short file is never taken for the object.
     public func download(_ key: String, to file: URL) async throws(ServiceError) {
+        var failure = ""
+        for _ in 1...max(configuration.attempts, 1) {
+            guard let broken = try await downloadOnce(key, to: file) else { return }
+            failure = broken
+        }
+        throw ServiceError(
+            .unavailable, "download of key '\(key)' broke off \(configuration.attempts) times: \(failure)")
+    }
+
+    /// One GET of `key` into `file`; nil when the whole body arrived, else why it broke off.
+    private func downloadOnce(_ key: String, to file: URL) async throws(ServiceError) -> String? {
         let response = try await send(.GET, key: key)
+        let handle: FileHandle
         do {
             guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
                 throw CocoaError(.fileWriteUnknown)
             }
-            let handle = try FileHandle(forWritingTo: file)
-            defer { try? handle.close() }
-            for try await chunk in response.body { try handle.write(contentsOf: chunk.readableBytesView) }
+            handle = try FileHandle(forWritingTo: file)
         } catch {
-            throw ServiceError(.unavailable, "cannot download key '\(key)' to \(file.path)", underlying: error)
+            throw ServiceError(.storage, "cannot write \(file.path) for key '\(key)'", underlying: error)
         }
+        defer { try? handle.close() }
+        var written = 0
+        do {
+            for try await chunk in response.body {
+                try handle.write(contentsOf: chunk.readableBytesView)
+                written += chunk.readableBytes
+            }
+        } catch {
+            return "\(error) after \(written) bytes"
+        }
+        let expected = response.headers.first(name: "content-length").flatMap { Int($0) } ?? written
+        return written == expected ? nil : "\(written) of \(expected) bytes"
     }
 
     /// Whether an object is stored at `key` (HEAD).

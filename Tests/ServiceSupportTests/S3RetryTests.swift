@@ -8,7 +8,8 @@ import Testing
 /// A stand-in server (Python's http.server) answers from a script of statuses and counts the requests.
 @Suite struct S3RetryTests {
     /// Answers each request (its body read first) with the next status of argv[1] (the last one repeats): an S3
-    /// error body, or on success an ETag and an UploadId; prints its port, then the requests it saw
+    /// error body, or on success an ETag and an UploadId (299: a success whose body ends before its
+    /// Content-Length, the connection closed, as a transfer broken off); prints its port, then the requests it saw
     /// (`METHOD path` joined by `|`) when stdin closes.
     static let server = """
         import http.server, sys, threading
@@ -21,9 +22,10 @@ import Testing
                 seen.append(self.command + " " + self.path)
                 body = b"<Result><UploadId>u-1</UploadId></Result>" if status < 300 else \
                     b"<Error><Code>Code%d</Code><Message>message %d</Message></Error>" % (status, status)
-                self.send_response(status)
+                self.send_response(200 if status == 299 else status)
                 self.send_header("ETag", '"e"')
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(body) + (100 if status == 299 else 0)))
+                if status == 299: self.close_connection = True
                 self.end_headers()
                 if self.command != "HEAD": self.wfile.write(body)
             do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = answer
@@ -94,6 +96,25 @@ import Testing
             #expect(error?.message.contains("HTTP 400 Code400: message 400") == true, "\(String(describing: error))")
         }
         #expect(requests.count == 1)
+    }
+
+    /// A body cut short of its Content-Length is fetched again; one that stays short ends `.unavailable`, never
+    /// as a short file.
+    @Test func aDownloadCutShortIsFetchedAgain() async throws {
+        let folder = try RepositoryPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("back.bin")
+        let requests = try await Self.withServer([299, 299, 200]) { client in
+            try await client.download("jobs/x/labels.nii.gz", to: file)
+        }
+        #expect(requests.count == 3)
+        #expect(try String(contentsOf: file, encoding: .utf8) == "<Result><UploadId>u-1</UploadId></Result>")
+        _ = try await Self.withServer([299]) { client in
+            let error = await #expect(throws: ServiceError.self) {
+                try await client.download("jobs/x/labels.nii.gz", to: file)
+            }
+            #expect(error?.code == .unavailable, "\(String(describing: error))")
+        }
     }
 
     /// A part refused: the upload is aborted (DELETE with its uploadId) and the error names the key.
