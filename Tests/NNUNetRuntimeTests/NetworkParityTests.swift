@@ -1,5 +1,6 @@
 import ArrayCore
 import Foundation
+import OrganaTestSupport
 import Testing
 
 @testable import NNUNetRuntime
@@ -73,6 +74,14 @@ struct NetworkParityTests {
         let root = CheckpointFixtures.root.appendingPathComponent("models")
         return ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).sorted()
     }()
+
+    /// Every results folder under models/ has its logits fixture, so no bundled network goes unchecked.
+    @Test func everyBundledModelHasAParityFixture() throws {
+        let root = RepositoryPaths.root.appendingPathComponent("models").path
+        let bundled = try FileManager.default.contentsOfDirectory(atPath: root).filter(BundledModels.available)
+        #expect(!bundled.isEmpty)
+        #expect(bundled.sorted() == Self.bundledFixtures, "models/ and Fixtures/models/ list different models")
+    }
 
     /// Fixture tiles for the bundled models come from tools/fixtures/make_model_parity_fixtures.py.
     @Test(arguments: bundledFixtures)

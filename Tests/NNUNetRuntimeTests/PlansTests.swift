@@ -137,8 +137,6 @@ struct PlansTests {
 
 /// The bundled nnU-Net results folders under `models/` (present once the training job has written them).
 enum BundledModels {
-    static let names = ["vessels", "ureter", "kidney-tumor-v1", "preview", "ureter-v1"]
-
     static func folder(_ name: String) -> String {
         RepositoryPaths.root.appendingPathComponent("models/\(name)").path
     }

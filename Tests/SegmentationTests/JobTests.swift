@@ -16,6 +16,13 @@ import VolumeCore
         try generatePhantom(PhantomOptions(size: SIMD3(160, 160, 80), spacing: SIMD3(2.4, 2.4, 2.5), seed: 9001))
     }
 
+    /// The same patient and field of view at the phantom's default spacing (1.5 × 1.5 × 2.5 mm, the grid of the
+    /// fine models), for the merged Dice: on the 2.4 mm grid resampling alone caps the ureter's Dice at 0.938
+    /// even for a perfect model (tools/models/resampling_cap.py), so Dice there measures the grid as much as the job.
+    static let nativePhantom: Result<PhantomCase, any Error> = Result {
+        try generatePhantom(PhantomOptions(size: SIMD3(256, 256, 80), spacing: SIMD3(1.5, 1.5, 2.5), seed: 9001))
+    }
+
     static func catalog() throws -> ModelCatalog {
         try ModelCatalog.load(RepositoryPaths.root.appendingPathComponent("models/catalog.json").path)
     }
@@ -92,11 +99,12 @@ import VolumeCore
         #expect(mismatches == 0, "the job's artery mask differs from the model alone at \(mismatches) voxels")
     }
 
-    /// Lowest accepted merged Dice per structure. Issue 6 asks for 0.9 everywhere; the bundled tumour and
-    /// ureter models do not reach it yet (held-out Dice 0.896 and 0.662, models/README.md), so those two are
-    /// held at a regression floor below their measured 0.851 and 0.744 until better models land.
+    /// Lowest accepted merged Dice per structure on `nativePhantom`. Issue 6 asks for 0.9 everywhere; the
+    /// tumour is held at a regression floor below its measured 0.892 (kidney-tumor v2 alone, whole image: 0.931;
+    /// on the preview's kidney box the tiles fall differently) until a better model lands. Mean of seeds
+    /// 9001-9003 by tools/models/merged_dice.py in models/README.md.
     static let mergedDiceFloor: [Structure: Double] = [
-        .kidney: 0.9, .tumor: 0.8, .artery: 0.9, .vein: 0.9, .ureter: 0.7,
+        .kidney: 0.9, .tumor: 0.88, .artery: 0.9, .vein: 0.9, .ureter: 0.9,
     ]
 
     /// Issue 6's acceptance on the whole unseen phantom: every structure, the preview as kidney locator,
@@ -106,9 +114,9 @@ import VolumeCore
     /// it; the fat candidate is the HU window of the CT; the kidney box holds the true kidneys; the preview is
     /// announced before any final mask.
     @Test func wholePhantomMergedLabelMap() throws {
-        let phantom = try Self.phantom.get()
+        let phantom = try Self.nativePhantom.get()
         let (plan, result, events) = try Self.run(
-            PlanningOptions(mirroring: false), request: SegmentationRequest(preview: true))
+            PlanningOptions(mirroring: false), request: SegmentationRequest(preview: true), ct: phantom.ct)
         #expect(plan.preview != nil)
         let truth = phantom.labels.voxels.elements, merged = result.labels.voxels.elements
         for structure in Structure.allCases {

@@ -27,11 +27,11 @@ import VolumeCore
         let plan = try Self.plan(ct)
         let alone = EventRecorder()
         let reference = try SegmentationJob(plan: plan, catalog: catalog).run(ct) { alone.add($0) }
-        #expect(Self.loaded(alone.events) == ["kidney-tumor-v1"])
+        #expect(Self.loaded(alone.events) == ["kidney-tumor"])
         var startUp: [String] = []
         let models = try LoadedModels.load(catalog) { startUp.append($0) }
         #expect(startUp == models.ids.sorted() || Set(startUp) == Set(models.ids))
-        #expect(models.ids.contains("kidney-tumor-v1"))
+        #expect(models.ids.contains("kidney-tumor"))
         for _ in 0..<2 {
             let recorder = EventRecorder()
             let result = try SegmentationJob(plan: plan, catalog: catalog, models: models).run(ct) {
@@ -42,7 +42,7 @@ import VolumeCore
             let finished = recorder.events.enumerated().compactMap { item -> (Int, String, [StructureMask])? in
                 if case .modelFinished(let model, let masks) = item.element { (item.offset, model, masks) } else { nil }
             }
-            #expect(finished.map(\.1) == ["kidney-tumor-v1"])
+            #expect(finished.map(\.1) == ["kidney-tumor"])
             let masks = try #require(finished.first?.2)
             #expect(masks.map(\.structure) == [.kidney, .tumor])
             for mask in masks {
@@ -50,7 +50,7 @@ import VolumeCore
                 #expect(mask.box == result.masks[mask.structure]?.box)
             }
             let modelEnd = recorder.events.firstIndex {
-                if case .finished(let stage, _) = $0 { stage == "kidney-tumor-v1" } else { false }
+                if case .finished(let stage, _) = $0 { stage == "kidney-tumor" } else { false }
             }
             #expect(modelEnd != nil && finished[0].0 < modelEnd!)
         }
@@ -60,7 +60,7 @@ import VolumeCore
     @Test func reconfiguredModelsMatchFreshlyLoadedOnes() throws {
         let ct = try JobTests.part.get()
         let catalog = try JobTests.catalog()
-        let entry = try #require(catalog.models.first { $0.id == "kidney-tumor-v1" })
+        let entry = try #require(catalog.models.first { $0.id == "kidney-tumor" })
         let loaded = try #require(
             try LoadedModels.load(catalog).model(for: entry, mirroring: false, tileStep: 0.75))
         let fresh = try SegmentationModel(entry: entry, catalog: catalog, mirroring: false, tileStep: 0.75)

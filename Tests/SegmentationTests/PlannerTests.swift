@@ -9,7 +9,6 @@ import VolumeCore
 @Suite struct PlannerTests {
     static func planner() throws -> JobPlanner {
         let catalog = try ModelCatalog.load(RepositoryPaths.root.appendingPathComponent("models/catalog.json").path)
-        // The bundled `ureter` (v2) may not be trained yet; plan as if only what is on disk exists.
         return JobPlanner(catalog: catalog)
     }
 
@@ -22,8 +21,8 @@ import VolumeCore
         let vessels = try #require(plan.groups.first { $0.models.contains { $0.entry.id == "vessels" } })
         for model in vessels.models { #expect(model.targetSpacing == vessels.models[0].targetSpacing) }
         if vessels.models.count > 1 { #expect(vessels.sharesResampling) }
-        let kidney = try #require(plan.models.first { $0.entry.id == "kidney-tumor-v1" })
-        #expect(kidney.cropsToKidneys, "kidney-tumor-v1 runs on the preview's kidney box")
+        let kidney = try #require(plan.models.first { $0.entry.id == "kidney-tumor" })
+        #expect(kidney.cropsToKidneys, "kidney-tumor runs on the preview's kidney box")
         #expect(plan.preview?.entry.id == "preview", "the preview is planned as the kidney locator")
         #expect(plan.groups.count == Set(plan.groups.map(\.name)).count)
     }

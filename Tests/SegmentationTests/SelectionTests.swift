@@ -20,6 +20,7 @@ import VolumeCore
                 entry("vessels", "vessels", 1, [.artery, .vein], maxSlice: 3),
                 entry("ureter", "ureter", 2, [.ureter], maxSlice: 3),
                 entry("ureter-v1", "ureter", 1, [.ureter]),
+                entry("kidney-tumor", "kidney-tumor", 2, [.kidney, .tumor], maxSlice: 3),
                 entry("kidney-tumor-v1", "kidney-tumor", 1, [.kidney, .tumor]),
                 entry("preview", "preview", 1, Structure.allCases, role: .preview),
             ], mergePriority: [.tumor, .kidney, .artery, .vein, .ureter])
@@ -44,10 +45,16 @@ import VolumeCore
     static let cases: [Case] = [
         Case(
             name: "everything on thin slices takes the newest of each family", request: .init(), sliceThickness: 1,
-            models: ["kidney-tumor-v1", "vessels", "ureter"]),
+            models: ["kidney-tumor", "vessels", "ureter"]),
         Case(
             name: "pinning ureter v1", request: .init(pins: ["ureter": 1]), sliceThickness: 1,
-            models: ["kidney-tumor-v1", "vessels", "ureter-v1"]),
+            models: ["kidney-tumor", "vessels", "ureter-v1"]),
+        Case(
+            name: "pinning both older models", request: .init(pins: ["ureter": 1, "kidney-tumor": 1]),
+            sliceThickness: 1, models: ["kidney-tumor-v1", "vessels", "ureter-v1"]),
+        Case(
+            name: "thick slices fall back to the older kidney model", request: .init(structures: [.tumor]),
+            sliceThickness: 5, models: ["kidney-tumor-v1"]),
         Case(
             name: "thick slices fall back to the older ureter model", request: .init(structures: [.ureter]),
             sliceThickness: 5, models: ["ureter-v1"]),
@@ -59,7 +66,7 @@ import VolumeCore
             models: ["vessels"]),
         Case(
             name: "preview runs first", request: .init(structures: [.kidney], preview: true), sliceThickness: 2,
-            models: ["kidney-tumor-v1"], preview: "preview"),
+            models: ["kidney-tumor"], preview: "preview"),
         Case(
             name: "vessels on thick slices: no model fits", request: .init(structures: [.artery]),
             sliceThickness: 5, models: nil, error: .noModelFits),

@@ -76,9 +76,12 @@ MODELS = [
     dict(name="kidney-tumor-v1", dataset_id=503, dataset="KidneyTumorV1", labels=["kidney", "tumor"],
          configuration="3d_fullres", spacing=(3.0, 3.0, 3.5), cases=24, trainer="nnUNetTrainerOrganaMirror",
          epochs=12, iterations=50, continued=dict(epochs=8, iterations=50)),
+    dict(name="kidney-tumor", dataset_id=506, dataset="KidneyTumor", labels=["kidney", "tumor"],
+         configuration="3d_fullres", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDAFgHalf",
+         epochs=30, iterations=50, continued=dict(epochs=12, iterations=50)),
     dict(name="ureter-v1", dataset_id=504, dataset="UreterV1", labels=["ureter"],
          configuration="2d", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDAFg",
-         epochs=6, iterations=50, feature_divisor=8, continued=dict(epochs=8, iterations=50)),
+         epochs=20, iterations=50, max_features=64, continued=dict(epochs=8, iterations=50)),
     dict(name="preview", dataset_id=505, dataset="Preview", labels=["kidney", "tumor", "artery", "vein", "ureter"],
          configuration="3d_fullres", spacing=(5.0, 5.0, 5.0), cases=24, trainer="nnUNetTrainerOrganaNoDA",
          epochs=8, iterations=50, continued=dict(epochs=5, iterations=50)),
@@ -121,16 +124,18 @@ def plan(model: dict, env: dict) -> Path:
         command += ["-overwrite_target_spacing", *[str(s) for s in reversed(model["spacing"])]]
     run(command, env)
     plans_path = Path(env["nnUNet_preprocessed"]) / dataset_folder(model) / f"{PLANS_NAME}.json"
-    shrink_network(plans_path, model.get("feature_divisor", FEATURE_DIVISOR))
+    shrink_network(plans_path, model.get("feature_divisor", FEATURE_DIVISOR), model.get("max_features"))
     return plans_path
 
 
-def shrink_network(plans_path: Path, divisor: int) -> None:
+def shrink_network(plans_path: Path, divisor: int, cap: int | None = None) -> None:
+    """features_per_stage divided by divisor (at least 4) and, with cap, at most cap: the deep stages hold most
+    of the weights, so a cap keeps a checkpoint small without thinning the first stages."""
     plans = json.loads(plans_path.read_text())
     for name, configuration in plans["configurations"].items():
         kwargs = configuration.get("architecture", {}).get("arch_kwargs")
         if kwargs and "features_per_stage" in kwargs:
-            kwargs["features_per_stage"] = [max(4, f // divisor) for f in kwargs["features_per_stage"]]
+            kwargs["features_per_stage"] = [min(cap or f, max(4, f // divisor)) for f in kwargs["features_per_stage"]]
     plans_path.write_text(json.dumps(plans, indent=2))
 
 
@@ -273,7 +278,7 @@ Genuine nnU-Net v2 results folders, trained on Organa's phantoms with the real n
 torch 2.15.0). The layout is exactly what `nnUNetv2_train` writes (`dataset.json`, `plans.json`,
 `dataset_fingerprint.json`, `fold_0/checkpoint_final.pth`); the checkpoints have their optimizer state removed
 (`optimizer_state = None`) and stay loadable by `nnUNetPredictor`. Networks are small on purpose
-(`features_per_stage` divided by 4, by 8 for `ureter-v1`, in a custom `OrganaPlans` plans file) and trained
+(`features_per_stage` divided by 4, and at most 64 for `ureter-v1`, in a custom `OrganaPlans` plans file) and trained
 briefly on 24 phantoms (fold 0: 19 training cases; epochs x iterations below, batch and patch from the plans), so
 they are test and demonstration models, not clinical ones.
 
@@ -281,10 +286,16 @@ The trainers are Organa's own, in `tools/models/organa_trainers.py`, which the t
 install into the venv's nnunetv2 (`nnunetv2/training/nnUNetTrainer/variants/organa/`) so that `nnUNetPredictor`
 finds them by name: no spatial or intensity augmentation, AdamW at 1e-3 with nnU-Net's poly schedule (nnU-Net's
 default SGD collapsed these small networks to all-background). `nnUNetTrainerOrganaMirror` keeps random mirroring
-in training, so `kidney-tumor-v1` keeps test-time mirroring axes (0, 1, 2); `nnUNetTrainerOrganaNoDA` and
-`nnUNetTrainerOrganaNoDAFg` (every patch centred on foreground, for the thin ureter) train without mirroring, so
-those models have none (`inference_allowed_mirroring_axes = None`). Wall times below are on a 2-core machine
-shared with other jobs, PyTorch on one thread.
+in training, so `kidney-tumor-v1` keeps test-time mirroring axes (0, 1, 2); `nnUNetTrainerOrganaNoDA`,
+`nnUNetTrainerOrganaNoDAFg` (every patch centred on foreground, for the thin ureter) and
+`nnUNetTrainerOrganaNoDAFgHalf` (half the patches) train without mirroring, so those models have none
+(`inference_allowed_mirroring_axes = None`). Wall times below are on a 2-core machine, two trainings at once,
+PyTorch on one thread each.
+
+The lab's model set: `vessels`, `ureter` (v2) and `kidney-tumor` (v2) at the fine grid, the older
+`kidney-tumor-v1` (3 x 3 x 3.5 mm) and `ureter-v1` (2-D), and the coarse `preview`. The catalog
+(`catalog.json`) takes the newest model of each family that the CT's slices allow (v2 models: slices up to 3 mm)
+unless a request pins a version.
 
 Re-create (from the repository root; a venv with requirements-models.txt; CPU; 15-30 minutes per model):
 
@@ -294,19 +305,46 @@ Re-create (from the repository root; a venv with requirements-models.txt; CPU; 1
 Models whose table row shows several stages (`A x 50 + B x 50`) were trained from scratch for the first and then
 continued from the bundled weights for each further stage, on the same 24 phantoms and with the bundled plans, each
 stage with a fresh AdamW and poly schedule (`evaluation.json` lists the stages with their trainers and wall times).
-The continued stages were run as:
+The continued stages, and the two models trained last, were run as follows (the last six commands on a 2-core
+machine, two trainings at once: 90-100 s per epoch of 50 iterations for the 3-D models, about 50 s for the 2-D one):
 
     python tools/models/train_models.py --continue --only kidney-tumor-v1,preview,ureter
     python tools/models/train_models.py --continue --epochs 5 --only kidney-tumor-v1
     python tools/models/train_models.py --continue --epochs 3 --trainer nnUNetTrainerOrganaNoDAFgHalf --only ureter
+    python tools/models/train_models.py --continue --epochs 30 --trainer nnUNetTrainerOrganaNoDAFgHalf --only ureter
+    python tools/models/train_models.py --continue --epochs 25 --trainer nnUNetTrainerOrganaNoDAFgHalf --only ureter
+    python tools/models/train_models.py --only kidney-tumor,ureter-v1
+    python tools/models/train_models.py --continue --only kidney-tumor
+    python tools/models/train_models.py --continue --epochs 10 --trainer nnUNetTrainerOrganaNoDAFgHalf --only ureter-v1
 
-on the same kind of shared 2-core CPU (PyTorch 2.15.0 from requirements-models.txt, one thread, niced under other
-jobs' compilers: 100-140 s per epoch of 50 iterations for the 3-D models), so they are still short.
 After its first two stages the ureter model found 82-93 % of the ureter on the unseen phantoms, but 70-76 % of
 what it marked lay in 60-80 spots away from the ureters: every training patch of `nnUNetTrainerOrganaNoDAFg` is
-centred on the ureter, so it rarely saw the rest of the abdomen. Its third stage,
-`nnUNetTrainerOrganaNoDAFgHalf`, centres half the patches on foreground: Dice 0.41 -> 0.66, recall 78-96 %,
-46 % of the marked voxels still false (8-15 components); it needs more epochs of this kind.
+centred on the ureter, so it rarely saw the rest of the abdomen. Its later stages use
+`nnUNetTrainerOrganaNoDAFgHalf`, which centres half the patches on foreground: Dice 0.41 -> 0.66 after 3 epochs,
+0.85 after 30 more and 0.87 after 25 more. `ureter-v1` (2-D) first had `features_per_stage` divided by 8 and
+6 epochs and never marked a voxel (Dice 0); it was retrained from scratch with the first stages divided by 4 and
+the deep ones capped at 64 (a 3 MB checkpoint; uncapped, 8.5 MB): its Dice stayed near 0 for 4 epochs, then rose.
+
+**What resampling costs on a coarser grid.** A perfect segmentation made at a model's own grid and resampled to
+a coarser one (trilinear on the mask, threshold 0.5) already loses Dice: `python tools/models/resampling_cap.py`
+gives, from the fine grid (1.5 x 1.5 x 2.5 mm) to 2.4 x 2.4 x 2.5 mm (seed 9001), ureter 0.938, artery 0.970,
+vein 0.980, tumour 0.973; from the `kidney-tumor-v1` grid (3 x 3 x 3.5 mm, `--fine 128,128,57:3,3,3.5`), tumour
+0.940 and kidney 0.965 at 2.4 mm, and tumour 0.946 (seed 9001) and 0.896 (seed 9002, a 3 mL tumour) even at
+1.5 x 1.5 x 2.5 mm. So the tumour needs a fine model (`kidney-tumor`, v2), and `JobTests` scores the merged
+label map at the fine grid.
+
+**The whole job.** Dice of `organa run`'s merged label map (`--segment-only --no-mirroring`, the bundled catalog:
+preview as kidney locator, `kidney-tumor` on its kidney box, `vessels`, `ureter`) against the truth, mean of seeds
+9001-9003 (`python tools/models/merged_dice.py`, same field of view on both grids):
+
+| phantom grid | kidney | tumor | artery | vein | ureter |
+|---|---:|---:|---:|---:|---:|
+| 256 x 256 x 80 at 1.5 x 1.5 x 2.5 mm | 0.983 | 0.914 (0.892, 0.919, 0.931) | 0.941 | 0.928 | 0.889 (0.907, 0.912, 0.847) |
+| 160 x 160 x 80 at 2.4 x 2.4 x 2.5 mm | 0.978 | 0.906 | 0.937 | 0.909 | 0.856 |
+
+The tumour scores lower in the job than `kidney-tumor` alone on the whole image (seed 9001: 0.892 against
+0.931): on the kidney box the sliding-window tiles fall elsewhere, and this small network's output still
+depends on where they fall (margins of 45 or 60 mm instead of 30 moved it by +/-0.02 either way).
 
 `evaluation.json` in each folder holds the Dice per structure of `nnUNetPredictor` (fold 0, mirroring off,
 tile step 0.5, Gaussian weighting) on three phantoms never seen in training (seeds 9001-9003, default phantom
