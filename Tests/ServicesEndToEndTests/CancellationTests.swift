@@ -66,7 +66,8 @@ extension EndToEnd {
             _ = try await cluster.wait(next.id, for: [.done])
             try await Reference.expectIdentical(cluster, job: next.id)
             let counts = try await cluster.imageModelCounts()
-            #expect(counts.loaded == 5 && counts.reads == counts.loaded, "\(counts)")
+            let bundled = try ServiceCluster.catalogModelCount()
+            #expect(counts.loaded == Double(bundled) && counts.reads == counts.loaded, "\(counts)")
         }
     }
 }

@@ -111,6 +111,14 @@ final class ServiceCluster: @unchecked Sendable {
     static let secret = "test-secret-0123456789"
     static let catalog = RepositoryPaths.root.appendingPathComponent("models/catalog.json").path
 
+    /// How many models the bundled catalog lists (all are bundled, so an image service loads them all).
+    static func catalogModelCount() throws -> Int {
+        struct Catalog: Decodable { var models: [Model] }
+        struct Model: Decodable { var id: String }
+        return try JSONDecoder().decode(Catalog.self, from: Data(contentsOf: URL(fileURLWithPath: catalog))).models
+            .count
+    }
+
     /// The `organa` binary beside this test binary.
     static var executable: URL {
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
