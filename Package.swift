@@ -210,7 +210,7 @@ let package = Package(
             name: "ServicesEndToEndTests",
             dependencies: [
                 "organa", "ServiceContracts", "ServiceSupport", "ImageServiceApp", "NiftiIO", "OrganaTestSupport",
-                "PostgresStore", postgresNIO, logging,
+                "PostgresStore", "Segmentation", postgresNIO, logging,
             ],
             swiftSettings: sharedSwiftSettings
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import OrganaTestSupport
+import Segmentation
 import ServiceContracts
 import Testing
 
@@ -112,12 +113,7 @@ final class ServiceCluster: @unchecked Sendable {
     static let catalog = RepositoryPaths.root.appendingPathComponent("models/catalog.json").path
 
     /// How many models the bundled catalog lists (all are bundled, so an image service loads them all).
-    static func catalogModelCount() throws -> Int {
-        struct Catalog: Decodable { var models: [Model] }
-        struct Model: Decodable { var id: String }
-        return try JSONDecoder().decode(Catalog.self, from: Data(contentsOf: URL(fileURLWithPath: catalog))).models
-            .count
-    }
+    static func catalogModelCount() throws -> Int { try ModelCatalog.load(catalog).models.count }
 
     /// The `organa` binary beside this test binary.
     static var executable: URL {
