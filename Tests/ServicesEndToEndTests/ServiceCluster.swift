@@ -157,8 +157,8 @@ final class ServiceCluster: @unchecked Sendable {
             }
             try start("gateway")
         } catch {
-            stop()
-            throw error
+            for service in services.values { service.stop() }
+            throw error  // the folder stays: the error names a service's log in it
         }
     }
 
@@ -190,8 +190,10 @@ final class ServiceCluster: @unchecked Sendable {
             log: folder.appendingPathComponent("\(name).log"))
     }
 
+    /// Stops every service and deletes the cluster's folder (logs and store).
     func stop() {
         for service in services.values { service.stop() }
+        try? FileManager.default.removeItem(at: folder)
     }
 
     /// The JSON log lines (`--log-format json`) a service wrote so far.
