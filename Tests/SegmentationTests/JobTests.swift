@@ -99,20 +99,16 @@ import VolumeCore
         #expect(mismatches == 0, "the job's artery mask differs from the model alone at \(mismatches) voxels")
     }
 
-    /// Lowest accepted merged Dice per structure on `nativePhantom`. Issue 6 asks for 0.9 everywhere; the
-    /// tumour is held at a regression floor below its measured 0.892 (kidney-tumor v2 alone, whole image: 0.931;
-    /// on the preview's kidney box the tiles fall differently) until a better model lands. Mean of seeds
-    /// 9001-9003 by tools/models/merged_dice.py in models/README.md.
-    static let mergedDiceFloor: [Structure: Double] = [
-        .kidney: 0.9, .tumor: 0.88, .artery: 0.9, .vein: 0.9, .ureter: 0.9,
-    ]
+    /// Issue 6's lowest accepted merged Dice, every structure, on `nativePhantom` (seed 9001). Seeds 9001-9003
+    /// and a coarser grid are measured by tools/models/merged_dice.py (models/README.md).
+    static let mergedDiceFloor = 0.9
 
     /// Issue 6's acceptance on the whole unseen phantom: every structure, the preview as kidney locator,
-    /// mirroring off. The merged label map's Dice per structure against the phantom's truth (≥ 0.9 where the
-    /// models allow it, `mergedDiceFloor`); every voxel of a structure's mask is labelled in the merged map
-    /// (by it or by a structure of higher priority) and the mask holds at least the merged map's voxels of
-    /// it; the fat candidate is the HU window of the CT; the kidney box holds the true kidneys; the preview is
-    /// announced before any final mask.
+    /// mirroring off. The merged label map's Dice per structure against the phantom's truth
+    /// (≥ `mergedDiceFloor`); every voxel of a structure's mask is labelled in the merged map (by it or by a
+    /// structure of higher priority) and the mask holds at least the merged map's voxels of it; the fat
+    /// candidate is the HU window of the CT; the kidney box holds the true kidneys; the preview is announced
+    /// before any final mask.
     @Test func wholePhantomMergedLabelMap() throws {
         let phantom = try Self.nativePhantom.get()
         let (plan, result, events) = try Self.run(
@@ -130,7 +126,7 @@ import VolumeCore
             }
             let dice = 2 * Double(both) / Double(max(1, ours + theirs))
             print("merged Dice \(structure): \(dice) (\(ours) vs \(theirs) voxels)")
-            #expect(dice >= Self.mergedDiceFloor[structure]!, "\(structure): Dice \(dice)")
+            #expect(dice >= Self.mergedDiceFloor, "\(structure): Dice \(dice)")
             let mask = try #require(result.masks[structure], "no mask for \(structure)")
             var inMask = 0
             for k in 0..<mask.mask.size.z {
