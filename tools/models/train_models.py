@@ -329,11 +329,12 @@ After its first two stages the ureter model found 82-93 % of the ureter on the u
 what it marked lay in 60-80 spots away from the ureters: every training patch of `nnUNetTrainerOrganaNoDAFg` is
 centred on the ureter, so it rarely saw the rest of the abdomen. Its later stages use
 `nnUNetTrainerOrganaNoDAFgHalf`, which centres half the patches on foreground: Dice 0.41 -> 0.66 after 3 epochs,
-0.85 after 30 more, 0.87 after 25 more and 0.88 after another 25. `ureter-v1` (2-D) first had `features_per_stage` divided by 8 and
-6 epochs and never marked a voxel (Dice 0); it was retrained from scratch with the first stages divided by 4 and
-the deep ones capped at 64 (a 3 MB checkpoint; uncapped, 8.5 MB): its Dice stayed near 0 for 4 epochs, then rose
-to 0.79 after 30 epochs, 0.80 and 0.82 after two further stages of 20. `kidney-tumor` gained little from its third
-stage (held-out tumour 0.932 -> 0.930, but in the whole job 0.892 -> 0.935 on seed 9001, below).
+0.85 after 30 more, 0.87 after 25 more and 0.88 after another 25. `ureter-v1` (2-D) first had
+`features_per_stage` divided by 8 and 6 epochs and never marked a voxel (Dice 0); it was retrained from scratch
+with the first stages divided by 4 and the deep ones capped at 64 (a 3 MB checkpoint; uncapped, 8.5 MB): its Dice
+stayed near 0 for 4 epochs, then rose to 0.79 after 30 epochs, 0.80 and 0.82 after two further stages of 20.
+`kidney-tumor` gained little from its third stage (held-out tumour 0.932 -> 0.930, but in the whole job
+0.892 -> 0.935 on seed 9001, below).
 
 **The preview at 5 mm.** Its first 13 epochs (`nnUNetTrainerOrganaNoDA`, random patches) never marked a tumour or
 ureter voxel; two stages of 20 epochs with half the patches on foreground (`nnUNetTrainerOrganaNoDAFgHalf`, whose
