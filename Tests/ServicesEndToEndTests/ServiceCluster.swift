@@ -157,7 +157,7 @@ final class ServiceCluster: @unchecked Sendable {
             }
             try start("gateway")
         } catch {
-            for service in services.values { service.stop() }
+            stopServices()
             throw error  // the folder stays: the error names a service's log in it
         }
     }
@@ -192,8 +192,12 @@ final class ServiceCluster: @unchecked Sendable {
 
     /// Stops every service and deletes the cluster's folder (logs and store).
     func stop() {
-        for service in services.values { service.stop() }
+        stopServices()
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func stopServices() {
+        for service in services.values { service.stop() }
     }
 
     /// The JSON log lines (`--log-format json`) a service wrote so far.

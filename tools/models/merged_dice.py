@@ -21,17 +21,14 @@ from pathlib import Path
 import nibabel
 import numpy
 
+from train_models import PHANTOM_LABELS, TEST_SEEDS, dice
+
 ROOT = Path(__file__).resolve().parents[2]
-STRUCTURES = {"kidney": 1, "tumor": 2, "artery": 3, "vein": 4, "ureter": 5}
+STRUCTURES = {name: value for name, value in PHANTOM_LABELS.items() if name != "perirenal_fat"}  # what models label
 
 
 def labels(path):
     return numpy.asarray(nibabel.load(path).dataobj)
-
-
-def dice(merged, truth, value):
-    ours, theirs = merged == value, truth == value
-    return float(2 * (ours & theirs).sum() / max(1, ours.sum() + theirs.sum()))
 
 
 def score(organa, scratch, seed, size, spacing, extra):
@@ -41,13 +38,13 @@ def score(organa, scratch, seed, size, spacing, extra):
     subprocess.run([organa, "run", phantom / "ct.nii.gz", "--out", run, "--segment-only", "--no-mirroring", *extra],
                    check=True, capture_output=True, cwd=ROOT)
     merged, truth = labels(run / "labels.nii.gz"), labels(phantom / "labels.nii.gz")
-    return {name: dice(merged, truth, value) for name, value in STRUCTURES.items()}
+    return {name: dice(merged == value, truth == value) for name, value in STRUCTURES.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--organa", default=str(ROOT / ".build/release/organa"))
-    parser.add_argument("--seeds", default="9001,9002,9003")
+    parser.add_argument("--seeds", default=",".join(map(str, TEST_SEEDS)))
     parser.add_argument("--grid", action="append", help="size:spacing of the phantom (repeatable)")
     parser.add_argument("--pin", action="append", default=[], help="passed to organa run, e.g. ureter=1")
     parser.add_argument("--json", help="also write the figures here")

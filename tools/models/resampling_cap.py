@@ -22,6 +22,8 @@ import numpy
 import torch
 import torch.nn.functional as F
 
+from train_models import dice
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -50,8 +52,8 @@ def main():
         mask = torch.tensor((fine == value).astype(numpy.float32))[None, None]
         resampled = F.interpolate(mask, size=coarse.shape, mode="trilinear", align_corners=False)[0, 0].numpy() > 0.5
         truth = coarse == value
-        dice = 2 * (resampled & truth).sum() / max(1, resampled.sum() + truth.sum())
-        print(f"  {name:7s} Dice ceiling {dice:.3f} ({truth.sum()} truth voxels, {resampled.sum()} resampled)")
+        print(f"  {name:7s} Dice ceiling {dice(truth, resampled):.3f} ({truth.sum()} truth voxels, "
+              f"{resampled.sum()} resampled)")
 
 
 if __name__ == "__main__":

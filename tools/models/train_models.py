@@ -214,6 +214,12 @@ def export(model: dict, results: Path, models_root: Path, folds: tuple[int | str
     return target
 
 
+def dice(expected, found) -> float:
+    """Dice of two boolean masks (numpy); 1.0 when both are empty."""
+    denominator = expected.sum() + found.sum()
+    return float(2 * (expected & found).sum() / denominator) if denominator else 1.0
+
+
 def evaluate(model: dict, model_folder: Path, work: Path, env: dict, previous: dict | None = None) -> dict:
     """Dice per structure on TEST_SEEDS; previous: the model's earlier training record when it was continued."""
     import numpy as np
@@ -239,10 +245,7 @@ def evaluate(model: dict, model_folder: Path, work: Path, env: dict, previous: d
         truth = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "labels.nii.gz")))
         predicted = sitk.GetArrayFromImage(sitk.ReadImage(str(prediction)))
         for index, label in enumerate(model["labels"], start=1):
-            expected = truth == PHANTOM_LABELS[label]
-            found = predicted == index
-            denominator = expected.sum() + found.sum()
-            scores[label].append(float(2 * (expected & found).sum() / denominator) if denominator else 1.0)
+            scores[label].append(dice(truth == PHANTOM_LABELS[label], predicted == index))
     checkpoint = torch.load(model_folder / "fold_0" / "checkpoint_final.pth", map_location="cpu",
                             weights_only=False)
     stamps = checkpoint["logging"]
