@@ -15,7 +15,8 @@ enum Reference {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cached: URL?
 
-    /// Folder with `ct.nii.gz` (128×128×60 at 3×3×5 mm) and `run/`, the output of `organa run` on it.
+    /// Folder with `ct.nii.gz` (128×128×60 at 3×3×5 mm) and `run/`, the output of `organa run` on it; the test
+    /// process deletes it when it exits.
     static func folder() throws -> URL {
         try lock.withLock {
             if let cached { return cached }
@@ -29,6 +30,7 @@ enum Reference {
                 "--structures", "kidney,tumor", "--no-mirroring",
             ])
             cached = folder
+            atexit { if let folder = Reference.cached { try? FileManager.default.removeItem(at: folder) } }
             return folder
         }
     }
