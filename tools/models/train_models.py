@@ -220,20 +220,37 @@ def dice(expected, found) -> float:
     return float(2 * (expected & found).sum() / denominator) if denominator else 1.0
 
 
-def evaluate(model: dict, model_folder: Path, work: Path, env: dict, previous: dict | None = None) -> dict:
-    """Dice per structure on TEST_SEEDS; previous: the model's earlier training record when it was continued."""
+def evaluate(model: dict, model_folder: Path, work: Path, env: dict, previous: dict | None = None,
+             keep_training: bool = False) -> dict:
+    """Dice per structure on TEST_SEEDS; previous: the model's earlier training record when it was continued;
+    keep_training: keep the training record already in evaluation.json (re-evaluating, not training)."""
     import numpy as np
-    import SimpleITK as sitk
     import torch
     from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
 
     torch.set_num_threads(1)
-    cases = work / "evaluation" / model["name"]
     # Mirroring (test-time augmentation) off: 8x faster on the CPU; the Dice reported is without TTA.
     predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=False,
                                 perform_everything_on_device=False, device=torch.device("cpu"))
     predictor.initialize_from_trained_model_folder(str(model_folder), use_folds=(0,),
                                                    checkpoint_name="checkpoint_final.pth")
+    cases = work / "evaluation" / model["name"]
+    scores = score(predictor, model, cases, env)
+    result = {"seeds": list(TEST_SEEDS), "mirroring": False, "dice": scores,
+              "mean_dice": {label: float(np.mean(values)) for label, values in scores.items()}}
+    if keep_training and (model_folder / "evaluation.json").exists():
+        result["training"] = json.loads((model_folder / "evaluation.json").read_text())["training"]
+    else:
+        result["training"] = training_record(model, model_folder, previous)
+    (model_folder / "evaluation.json").write_text(json.dumps(result, indent=2))
+    log(f"{model['name']}: Dice {result['mean_dice']}")
+    return result
+
+
+def score(predictor, model: dict, cases: Path, env: dict) -> dict[str, list[float]]:
+    """Dice per structure of the predictor on the phantom of each TEST_SEED."""
+    import SimpleITK as sitk
+
     scores: dict[str, list[float]] = {label: [] for label in model["labels"]}
     for seed in TEST_SEEDS:
         folder = cases / f"seed-{seed}"
@@ -246,11 +263,19 @@ def evaluate(model: dict, model_folder: Path, work: Path, env: dict, previous: d
         predicted = sitk.GetArrayFromImage(sitk.ReadImage(str(prediction)))
         for index, label in enumerate(model["labels"], start=1):
             scores[label].append(dice(truth == PHANTOM_LABELS[label], predicted == index))
+    return scores
+
+
+def training_record(model: dict, model_folder: Path, previous: dict | None) -> dict:
+    """Trainer, stages (epochs, iterations, training cases, wall time) and mirroring axes of the bundled
+    checkpoint; previous: the earlier stages' record when this stage continued from them."""
+    import torch
+
     checkpoint = torch.load(model_folder / "fold_0" / "checkpoint_final.pth", map_location="cpu",
                             weights_only=False)
     stamps = checkpoint["logging"]
     stage = {"trainer": checkpoint["trainer_name"], "epochs": checkpoint["current_epoch"],
-             "iterations_per_epoch": model["iterations"],
+             "iterations_per_epoch": model["iterations"], "cases": model["cases"],
              "wall_s": round(stamps["epoch_end_timestamps"][-1] - stamps["epoch_start_timestamps"][0])}
     if previous is not None:  # continued from the bundled weights: earlier stages first
         stages = previous.get("stages") or [{k: previous[k] for k in ("trainer", "epochs", "iterations_per_epoch",
@@ -260,18 +285,12 @@ def evaluate(model: dict, model_folder: Path, work: Path, env: dict, previous: d
         stages = [*stages, stage]
     else:
         stages = [stage]
-    training = {"trainer": checkpoint["trainer_name"],
-                "epochs": sum(s["epochs"] for s in stages),
-                "iterations_per_epoch": model["iterations"],
-                "wall_s": sum(s["wall_s"] for s in stages),
-                "stages": stages,
-                "inference_allowed_mirroring_axes": checkpoint["inference_allowed_mirroring_axes"]}
-    result = {"seeds": list(TEST_SEEDS), "mirroring": False, "dice": scores,
-              "mean_dice": {label: float(np.mean(values)) for label, values in scores.items()},
-              "training": training}
-    (model_folder / "evaluation.json").write_text(json.dumps(result, indent=2))
-    log(f"{model['name']}: Dice {result['mean_dice']}")
-    return result
+    return {"trainer": checkpoint["trainer_name"],
+            "epochs": sum(s["epochs"] for s in stages),
+            "iterations_per_epoch": model["iterations"],
+            "wall_s": sum(s["wall_s"] for s in stages),
+            "stages": stages,
+            "inference_allowed_mirroring_axes": checkpoint["inference_allowed_mirroring_axes"]}
 
 
 README_HEAD = """# Bundled nnU-Net models
@@ -426,6 +445,9 @@ def main() -> int:
     parser.add_argument("--reuse-preprocessed", action="store_true",
                         help="with --continue: train on the dataset already preprocessed under --work")
     parser.add_argument("--trainer", help="override the trainer of the stage trained now (e.g. a continued stage)")
+    parser.add_argument("--cases", type=int,
+                        help="override the number of training phantoms of the stage trained now (a new dataset, "
+                             "seeds from 1000 up; the held-out seeds 9001-9003 stay out of it)")
     parser.add_argument("--threads", type=int, default=1, help="PyTorch threads (default 1: a shared 2-core CPU)")
     parser.add_argument("--readme-only", action="store_true", help="only regenerate models/README.md")
     parser.add_argument("--organa", default=str(ORGANA), help="the organa binary that writes the phantoms")
@@ -450,6 +472,8 @@ def main() -> int:
             model = dict(model, epochs=args.epochs)
         if args.trainer:
             model = dict(model, trainer=args.trainer)
+        if args.cases:
+            model = dict(model, cases=args.cases)
         if args.smoke:
             model = dict(model, cases=5, epochs=1, iterations=2)
         bundled = REPO / "models" / model["name"]
@@ -475,7 +499,7 @@ def main() -> int:
             folder = export(model, results, models_root)
         else:
             folder = models_root / model["name"]
-        evaluate(model, folder, work, env, previous)
+        evaluate(model, folder, work, env, previous, keep_training=args.evaluate_only)
     if not args.smoke:
         write_readme(models_root)
     return 0
