@@ -477,6 +477,9 @@ def main() -> int:
     ORGANA = Path(args.organa)
     if not ORGANA.exists():
         sys.exit(f"{ORGANA} is missing: run `swift build -c release --product organa` first")
+    if args.cases is not None and not 1 <= args.cases <= min(TEST_SEEDS) - TRAIN_SEED:
+        sys.exit(f"--cases {args.cases}: must be 1...{min(TEST_SEEDS) - TRAIN_SEED}, so that the training seeds "
+                 f"({TRAIN_SEED} up) stay below the held-out seeds {TEST_SEEDS}")
     work = Path(args.work)
     env = nnunet_env(work)
     wanted = set(args.only.split(",")) if args.only else {m["name"] for m in MODELS}
