@@ -1,4 +1,4 @@
-"""Organa's one custom nnU-Net v2 trainer, and the installer that puts it where nnunetv2 looks for trainers.
+"""Organa's custom nnU-Net v2 trainers, and the installer that puts them where nnunetv2 looks for trainers.
 
 nnUNetPredictor (and nnUNetv2_train) find a trainer by its class name under
 nnunetv2/training/nnUNetTrainer/, so a results folder trained with a custom trainer loads only where that class is
@@ -9,6 +9,10 @@ the fixture generators call it before they touch nnunetv2).
 nnUNetTrainerMirrorOnly: nnUNetTrainerNoDA's idea (no spatial or intensity augmentation, which costs much of a CPU's
 time and is not needed on in-distribution phantoms) but with nnU-Net's random mirroring kept in training, so that
 inference_allowed_mirroring_axes stays set and test-time mirroring remains meaningful for the model.
+
+The bundled models' trainers build on it and on nnUNetTrainerNoDA with AdamW at 1e-3: nnUNetTrainerOrganaMirror,
+nnUNetTrainerOrganaNoDA, and the foreground-sampling variants nnUNetTrainerOrganaNoDAFg (every patch),
+nnUNetTrainerOrganaNoDAFgHalf (half) and nnUNetTrainerOrganaNoDAFgHalfTumorCE (half, tumour cross-entropy 4x).
 """
 
 from __future__ import annotations
