@@ -220,10 +220,8 @@ def dice(expected, found) -> float:
     return float(2 * (expected & found).sum() / denominator) if denominator else 1.0
 
 
-def evaluate(model: dict, model_folder: Path, work: Path, env: dict, previous: dict | None = None,
-             keep_training: bool = False) -> dict:
-    """Dice per structure on TEST_SEEDS; previous: the model's earlier training record when it was continued;
-    keep_training: keep the training record already in evaluation.json (re-evaluating, not training)."""
+def evaluate(model: dict, model_folder: Path, work: Path, env: dict, training: dict) -> dict:
+    """Dice per structure on TEST_SEEDS, written with the model's training record to its evaluation.json."""
     import numpy as np
     import torch
     from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
@@ -237,11 +235,8 @@ def evaluate(model: dict, model_folder: Path, work: Path, env: dict, previous: d
     cases = work / "evaluation" / model["name"]
     scores = score(predictor, model, cases, env)
     result = {"seeds": list(TEST_SEEDS), "mirroring": False, "dice": scores,
-              "mean_dice": {label: float(np.mean(values)) for label, values in scores.items()}}
-    if keep_training and (model_folder / "evaluation.json").exists():
-        result["training"] = json.loads((model_folder / "evaluation.json").read_text())["training"]
-    else:
-        result["training"] = training_record(model, model_folder, previous)
+              "mean_dice": {label: float(np.mean(values)) for label, values in scores.items()},
+              "training": training}
     (model_folder / "evaluation.json").write_text(json.dumps(result, indent=2))
     log(f"{model['name']}: Dice {result['mean_dice']}")
     return result
@@ -523,7 +518,12 @@ def main() -> int:
             folder = export(model, results, models_root)
         else:
             folder = models_root / model["name"]
-        evaluate(model, folder, work, env, previous, keep_training=args.evaluate_only)
+        recorded = folder / "evaluation.json"
+        if args.evaluate_only and recorded.exists():  # re-evaluating: the training record stays as it is
+            training = json.loads(recorded.read_text())["training"]
+        else:
+            training = training_record(model, folder, previous)
+        evaluate(model, folder, work, env, training)
     if not args.smoke:
         write_readme(models_root)
     return 0
