@@ -1,5 +1,6 @@
 import ArrayCore
 import Foundation
+import OrganaTestSupport
 import Phantom
 import Testing
 import VolumeCore
@@ -182,6 +183,37 @@ import VolumeCore
             return error.message.contains("size x") && error.message.contains("spacing y")
                 && error.message.contains("noise")
         }
+    }
+
+    @Test func thinTubeAxesLieInTheirLabels() {
+        let phantom = SharedPhantoms.standard
+        let axes = phantom.anatomy.centrelines
+        #expect(
+            axes.map(\.label).sorted { $0.rawValue < $1.rawValue } == [
+                .artery, .artery, .vein, .vein, .ureter, .ureter,
+            ])
+        for label in [PhantomLabel.artery, .vein, .ureter] {
+            #expect(Set(axes.filter { $0.label == label }.map(\.side)) == Set(KidneySide.allCases), "\(label)")
+        }
+        for axis in axes {
+            let coverage = AxisCoverage(
+                axis: axis.samples(step: 1), value: axis.label.rawValue, segmentation: phantom.labels,
+                truth: phantom.labels)
+            // The painting order lets a vessel cross over a small part of another tube's axis.
+            #expect(coverage.inTruth >= 25, "\(axis.side) \(axis.label): \(coverage)")
+            #expect(
+                Double(coverage.inTruth) >= 0.9 * Double(coverage.inGrid), "\(axis.side) \(axis.label): \(coverage)")
+        }
+    }
+
+    @Test func axisSamplesAreEvenlySpacedAcrossCorners() {
+        let axis = PhantomAnatomy.Centreline(
+            label: .ureter, side: .left, points: [SIMD3(0, 0, 0), SIMD3(10, 0, 0), SIMD3(10, 5, 0)])
+        #expect(
+            axis.samples(step: 2) == [
+                SIMD3(0, 0, 0), SIMD3(2, 0, 0), SIMD3(4, 0, 0), SIMD3(6, 0, 0), SIMD3(8, 0, 0), SIMD3(10, 0, 0),
+                SIMD3(10, 2, 0), SIMD3(10, 4, 0),
+            ])
     }
 
     @Test func labelNamesAreCanonical() throws {

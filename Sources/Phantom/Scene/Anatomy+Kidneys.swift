@@ -110,7 +110,9 @@ extension AnatomyBuilder {
 
     /// The ureter from the renal pelvis, out of the hilum, down in front of the psoas, across the iliac
     /// vessels and on towards the bladder.
-    mutating func ureter(kidney: KidneyLayout, vessels: VesselLayout, muscles: MuscleLayout) -> SceneObject {
+    mutating func ureter(
+        kidney: KidneyLayout, vessels: VesselLayout, muscles: MuscleLayout
+    ) -> (object: SceneObject, centreline: PhantomAnatomy.Centreline) {
         let s = kidney.side.sign
         let radius = u(1.5, 3)
         let start = kidney.pelvisCentre
@@ -122,8 +124,10 @@ extension AnatomyBuilder {
         let pelvic = SIMD3(s * 42, crossing.y - crossing.radius - radius - 3, crossing.z)
         let lower = SIMD3(s * 55, pelvic.y + 5, crossing.z - 65)
         let bladder = SIMD3(s * 35, -10, -280)
-        return tube(
-            [start, exit, lumbar, pelvic, lower, bladder], radii: Array(repeating: radius, count: 6), .ureterLumen,
-            label: .ureter)
+        let path = [start, exit, lumbar, pelvic, lower, bladder]
+        return (
+            tube(path, radii: Array(repeating: radius, count: path.count), .ureterLumen, label: .ureter),
+            PhantomAnatomy.Centreline(label: .ureter, side: kidney.side, points: path)
+        )
     }
 }

@@ -6,6 +6,8 @@ struct VesselLayout {
     var veins: [SceneObject]
     /// The common iliac artery's control point where each ureter crosses in front of it.
     var crossings: [KidneySide: (point: SIMD3<Double>, radius: Double)]
+    /// The renal arteries and veins from where they leave the aorta or IVC to where they branch.
+    var centrelines: [PhantomAnatomy.Centreline]
 
     func iliacCrossing(side: KidneySide) -> (y: Double, z: Double, radius: Double) {
         let crossing = crossings[side] ?? (SIMD3(0, 0, -140), 6)
@@ -54,13 +56,15 @@ extension AnatomyBuilder {
             ]
             veins.append(tube(iliacVein, radii: [0.7 * ivcRadius, 7, 6.5, 6], .venousBlood, label: .vein))
         }
+        var centrelines: [PhantomAnatomy.Centreline] = []
         for kidney in kidneys {
             let vessels = renalVessels(
                 kidney: kidney, aorta: (aortaX, aortaRadius, aortaY), ivc: (ivcX, ivcRadius, ivcY))
             arteries += vessels.arteries
             veins += vessels.veins
+            centrelines += vessels.centrelines
         }
-        return VesselLayout(arteries: arteries, veins: veins, crossings: crossings)
+        return VesselLayout(arteries: arteries, veins: veins, crossings: crossings, centrelines: centrelines)
     }
 
     /// Renal artery (behind the IVC on the right) and vein (in front of the aorta on the left), each entering
@@ -68,7 +72,7 @@ extension AnatomyBuilder {
     private mutating func renalVessels(
         kidney: KidneyLayout, aorta: (x: Double, radius: Double, y: (Double) -> Double),
         ivc: (x: Double, radius: Double, y: (Double) -> Double)
-    ) -> (arteries: [SceneObject], veins: [SceneObject]) {
+    ) -> (arteries: [SceneObject], veins: [SceneObject], centrelines: [PhantomAnatomy.Centreline]) {
         let arteryRadius = u(2.5, 3.5)
         let veinRadius = u(3.5, 4.5)
         let arteryZ = kidney.centre.z + u(8, 18)
@@ -114,6 +118,15 @@ extension AnatomyBuilder {
         let veins =
             [tube(veinPath, radii: Array(repeating: veinRadius, count: veinPath.count), .venousBlood, label: .vein)]
             + branches(from: veinBranch, radius: 0.7 * veinRadius, .venousBlood, label: .vein)
-        return (arteries, veins)
+        /// The path from where it leaves its trunk: the first point moved out along the first segment.
+        func outside(_ path: [SIMD3<Double>], trunkRadius: Double, label: PhantomLabel) -> PhantomAnatomy.Centreline {
+            let exit = path[0] + trunkRadius * normalized(path[1] - path[0])
+            return PhantomAnatomy.Centreline(label: label, side: kidney.side, points: [exit] + path.dropFirst())
+        }
+        let centrelines = [
+            outside(arteryPath, trunkRadius: aorta.radius + arteryRadius, label: .artery),
+            outside(veinPath, trunkRadius: ivc.radius + veinRadius, label: .vein),
+        ]
+        return (arteries, veins, centrelines)
     }
 }

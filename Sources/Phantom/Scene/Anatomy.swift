@@ -31,7 +31,7 @@ struct Anatomy {
         var objects = viscera.hollow + viscera.solid
         objects += kidneys.flatMap { [$0.fascia, $0.perirenalFat] }
         objects += muscles.objects + spine.objects
-        objects += kidneys.map(\.sinusFat) + kidneys.map(\.pelvis) + ureters
+        objects += kidneys.map(\.sinusFat) + kidneys.map(\.pelvis) + ureters.map(\.object)
         objects += vessels.veins + vessels.arteries + kidneys.map(\.parenchyma)
         if includesTumor { objects.append(tumor.object) }
 
@@ -40,7 +40,8 @@ struct Anatomy {
         self.materials = materials
         self.summary = PhantomAnatomy(
             seed: seed, leftKidneyCentre: kidneys[0].centre, rightKidneyCentre: kidneys[1].centre,
-            tumor: includesTumor ? tumor.summary : nil)
+            tumor: includesTumor ? tumor.summary : nil,
+            centrelines: vessels.centrelines + ureters.map(\.centreline))
     }
 }
 
@@ -87,9 +88,42 @@ public struct PhantomAnatomy: Sendable, Hashable, Codable {
         public var exophytic: Bool
     }
 
+    /// The axis of one thin tube (a renal artery or vein from where it leaves its trunk, or a ureter from the renal
+    /// pelvis), a polyline in world mm (LPS): the painted tube is this polyline's chain of capsules. Volume Dice of
+    /// a whole structure hides a missing 3-mm renal artery beside the aorta; sampling its axis does not.
+    public struct Centreline: Sendable, Hashable, Codable {
+        public var label: PhantomLabel
+        public var side: KidneySide
+        public var points: [SIMD3<Double>]
+
+        public init(label: PhantomLabel, side: KidneySide, points: [SIMD3<Double>]) {
+            self.label = label
+            self.side = side
+            self.points = points
+        }
+
+        /// Points along the polyline, `step` mm apart (the first point included, the last within `step`).
+        public func samples(step: Double) -> [SIMD3<Double>] {
+            var samples: [SIMD3<Double>] = []
+            var carried = 0.0  // distance already covered past the last sample
+            for (a, b) in zip(points, points.dropFirst()) {
+                let length = ((b - a) * (b - a)).sum().squareRoot()
+                var t = samples.isEmpty ? 0 : step - carried
+                while t <= length {
+                    samples.append(a + (length > 0 ? t / length : 0) * (b - a))
+                    t += step
+                }
+                carried = length - (t - step)
+            }
+            return samples
+        }
+    }
+
     public var seed: UInt64
     /// Centre of the left (+x) and right kidney envelopes, world mm.
     public var leftKidneyCentre: SIMD3<Double>
     public var rightKidneyCentre: SIMD3<Double>
     public var tumor: Tumor?
+    /// Both renal arteries, both renal veins and both ureters.
+    public var centrelines: [Centreline]
 }
