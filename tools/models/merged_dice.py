@@ -5,9 +5,10 @@ Issue 6's measure of the whole job (every selected model, each at its own grid, 
 and merged by the catalog's priority), on several seeds and grids, where JobTests checks one. For each grid and
 seed it writes a phantom with `organa phantom` (seeds 9001+ are never used in training), runs
 `organa run --segment-only --no-mirroring` with the bundled catalog (the kidney box from the preview, as the
-default), and scores labels.nii.gz against the phantom's labels.nii.gz (nibabel).
+default), and scores labels.nii.gz against the phantom's labels.nii.gz (nibabel): Dice per structure, and
+centreline Dice (train_models.cl_dice) per tube.
 
-Usage (any venv with nibabel and numpy, e.g. tools/models/requirements-models.txt's):
+Usage (the models venv of tools/models/requirements-models.txt: nibabel, numpy, scikit-image):
     swift build -c release --product organa
     python tools/models/merged_dice.py [--organa .build/release/organa] [--seeds 9001,9002,9003] \
         [--grid 256,256,80:1.5,1.5,2.5 --grid 160,160,80:2.4,2.4,2.5] [--json out.json]
@@ -21,7 +22,7 @@ from pathlib import Path
 import nibabel
 import numpy
 
-from train_models import PHANTOM_LABELS, TEST_SEEDS, dice
+from train_models import PHANTOM_LABELS, TEST_SEEDS, TUBES, cl_dice, dice
 
 ROOT = Path(__file__).resolve().parents[2]
 STRUCTURES = {name: value for name, value in PHANTOM_LABELS.items() if name != "perirenal_fat"}  # what models label
@@ -38,7 +39,8 @@ def score(organa, scratch, seed, size, spacing, extra):
     subprocess.run([organa, "run", phantom / "ct.nii.gz", "--out", run, "--segment-only", "--no-mirroring", *extra],
                    check=True, capture_output=True, cwd=ROOT)
     merged, truth = labels(run / "labels.nii.gz"), labels(phantom / "labels.nii.gz")
-    return {name: dice(merged == value, truth == value) for name, value in STRUCTURES.items()}
+    scores = {name: dice(merged == value, truth == value) for name, value in STRUCTURES.items()}
+    return scores | {f"{name} clDice": cl_dice(truth == STRUCTURES[name], merged == STRUCTURES[name]) for name in TUBES}
 
 
 def main():
@@ -59,7 +61,7 @@ def main():
             for seed in (int(s) for s in options.seeds.split(",")):
                 rows[seed] = score(options.organa, Path(scratch), seed, size, spacing, extra)
                 print(f"{grid} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in rows[seed].items()), flush=True)
-            means = {name: float(numpy.mean([r[name] for r in rows.values()])) for name in STRUCTURES}
+            means = {name: float(numpy.mean([r[name] for r in rows.values()])) for name in next(iter(rows.values()))}
             print(f"{grid} mean: " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()), flush=True)
             results[grid] = {"seeds": rows, "mean": means, "pins": options.pin}
     if options.json:

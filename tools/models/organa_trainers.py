@@ -119,8 +119,8 @@ if nnUNetTrainer is not None:
             self.oversample_foreground_percent = 0.5
 
     class nnUNetTrainerOrganaNoDAFgHalfTumorCE(nnUNetTrainerOrganaNoDAFgHalf):
-        """nnUNetTrainerOrganaNoDAFgHalf with the tumour's cross-entropy weighted 4x: at the preview's 5 mm a 2-3 mL
-        tumour is 15-25 voxels, and with the unweighted loss the network called some of them background."""
+        """nnUNetTrainerOrganaNoDAFgHalf with the tumour's cross-entropy weighted 4x: at the preview's 4-5 mm a
+        2-3 mL tumour is 15-50 voxels, and with the unweighted loss the network called some of them background."""
 
         TUMOR_CE_WEIGHT = 4.0
 

@@ -59,6 +59,7 @@ FEATURE_DIVISOR = 4
 TRAIN_SEED = 1000
 TEST_SEEDS = (9001, 9002, 9003)
 PHANTOM_LABELS = {"kidney": 1, "tumor": 2, "artery": 3, "vein": 4, "ureter": 5, "perirenal_fat": 6}
+TUBES = ("artery", "vein", "ureter")  # also scored by centreline Dice (cl_dice)
 
 # Each model at its own spacing (mm, x y z) so that Organa's resolution planner has real work. Trainers are
 # Organa's (tools/models/organa_trainers.py, installed into nnunetv2 by this script): no spatial/intensity data
@@ -69,7 +70,7 @@ PHANTOM_LABELS = {"kidney": 1, "tumor": 2, "artery": 3, "vein": 4, "ureter": 5, 
 MODELS = [
     dict(name="vessels", dataset_id=501, dataset="Vessels", labels=["artery", "vein"],
          configuration="3d_fullres", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDA",
-         epochs=12, iterations=50),
+         epochs=12, iterations=50, continued=dict(epochs=30, iterations=50)),
     dict(name="ureter", dataset_id=502, dataset="Ureter", labels=["ureter"],
          configuration="3d_fullres", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDAFg",
          epochs=8, iterations=50, continued=dict(epochs=5, iterations=50)),
@@ -83,7 +84,7 @@ MODELS = [
          configuration="2d", spacing=None, cases=24, trainer="nnUNetTrainerOrganaNoDAFg",
          epochs=20, iterations=50, max_features=64, continued=dict(epochs=8, iterations=50)),
     dict(name="preview", dataset_id=505, dataset="Preview", labels=["kidney", "tumor", "artery", "vein", "ureter"],
-         configuration="3d_fullres", spacing=(5.0, 5.0, 5.0), cases=24, trainer="nnUNetTrainerOrganaNoDA",
+         configuration="3d_fullres", spacing=(4.0, 4.0, 4.0), cases=24, trainer="nnUNetTrainerOrganaNoDA",
          epochs=8, iterations=50, continued=dict(epochs=5, iterations=50)),
 ]
 
@@ -156,11 +157,33 @@ def reuse_plans(model: dict, env: dict, model_folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy2(model_folder / "plans.json", folder / f"{PLANS_NAME}.json")
     shutil.copy2(model_folder / "dataset_fingerprint.json", folder / "dataset_fingerprint.json")
+    respace(model, folder / f"{PLANS_NAME}.json", folder / "dataset_fingerprint.json")
     raw = json.loads((Path(env["nnUNet_raw"]) / dataset_folder(model) / "dataset.json").read_text())
     bundled = json.loads((model_folder / "dataset.json").read_text())
     if raw["labels"] != bundled["labels"] or raw["channel_names"] != bundled["channel_names"]:
         sys.exit(f"{model['name']}: the phantom dataset's labels differ from the bundled model's dataset.json")
     shutil.copy2(Path(env["nnUNet_raw"]) / dataset_folder(model) / "dataset.json", folder / "dataset.json")
+
+
+def respace(model: dict, plans_path: Path, fingerprint_path: Path) -> None:
+    """When the model's spacing in MODELS differs from the bundled plans' (the preview moved from 5 mm to 4 mm),
+    the continued stage trains at the new spacing with the same network and patch (so the weights carry over):
+    the configuration's spacing is replaced and its median image size recomputed from the fingerprint."""
+    import numpy as np
+
+    plans = json.loads(plans_path.read_text())
+    configuration = plans["configurations"][model["configuration"]]
+    wanted = [float(s) for s in reversed(model["spacing"] or ())]  # nnU-Net's order is (z, y, x)
+    if not wanted or configuration["spacing"] == wanted:
+        return
+    fingerprint = json.loads(fingerprint_path.read_text())
+    sizes = [np.array(shape) * np.array(spacing) / np.array(wanted) for shape, spacing in
+             zip(fingerprint["shapes_after_crop"], fingerprint["spacings"])]
+    log(f"{model['name']}: continued at spacing {wanted} (z y x) instead of {configuration['spacing']}, "
+        f"patch {configuration['patch_size']} kept")
+    configuration["spacing"] = wanted
+    configuration["median_image_size_in_voxels"] = [float(v) for v in np.round(np.median(sizes, axis=0))]
+    plans_path.write_text(json.dumps(plans, indent=2))
 
 
 def train(model: dict, env: dict, initial_weights: Path | None = None, threads: int = 1, fold: int | str = 0,
@@ -220,6 +243,20 @@ def dice(expected, found) -> float:
     return float(2 * (expected & found).sum() / denominator) if denominator else 1.0
 
 
+def cl_dice(expected, found) -> float:
+    """Centreline Dice (clDice, Shit et al., CVPR 2021) of two boolean masks: the harmonic mean of the share of
+    expected's skeleton that found covers and the share of found's skeleton inside expected. Volume Dice of a tube a
+    few voxels wide is mostly its boundary; clDice asks whether the tube is there along its length (a segmentation
+    broken into pieces scores low). Skeletons by skimage's 3-D thinning (Lee 1994); 1.0 when both are empty."""
+    from skimage.morphology import skeletonize
+
+    if not expected.any() and not found.any():
+        return 1.0
+    covered = (skeletonize(expected) & found).sum() / max(skeletonize(expected).sum(), 1)
+    inside = (skeletonize(found) & expected).sum() / max(skeletonize(found).sum(), 1)
+    return float(2 * covered * inside / (covered + inside)) if covered + inside else 0.0
+
+
 def evaluate(model: dict, model_folder: Path, work: Path, env: dict, training: dict) -> dict:
     """Dice per structure on TEST_SEEDS, written with the model's training record to its evaluation.json."""
     import numpy as np
@@ -233,20 +270,24 @@ def evaluate(model: dict, model_folder: Path, work: Path, env: dict, training: d
     predictor.initialize_from_trained_model_folder(str(model_folder), use_folds=(0,),
                                                    checkpoint_name="checkpoint_final.pth")
     cases = work / "evaluation" / model["name"]
-    scores = score(predictor, model, cases, env)
+    scores, centrelines = score(predictor, model, cases, env)
     result = {"seeds": list(TEST_SEEDS), "mirroring": False, "dice": scores,
-              "mean_dice": {label: float(np.mean(values)) for label, values in scores.items()},
-              "training": training}
+              "mean_dice": {label: float(np.mean(values)) for label, values in scores.items()}}
+    if centrelines:
+        result |= {"cl_dice": centrelines,
+                   "mean_cl_dice": {label: float(np.mean(values)) for label, values in centrelines.items()}}
+    result["training"] = training
     (model_folder / "evaluation.json").write_text(json.dumps(result, indent=2))
     log(f"{model['name']}: Dice {result['mean_dice']}")
     return result
 
 
-def score(predictor, model: dict, cases: Path, env: dict) -> dict[str, list[float]]:
-    """Dice per structure of the predictor on the phantom of each TEST_SEED."""
+def score(predictor, model: dict, cases: Path, env: dict) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Dice per structure, and centreline Dice per tube, of the predictor on the phantom of each TEST_SEED."""
     import SimpleITK as sitk
 
     scores: dict[str, list[float]] = {label: [] for label in model["labels"]}
+    centrelines: dict[str, list[float]] = {label: [] for label in model["labels"] if label in TUBES}
     for seed in TEST_SEEDS:
         folder = cases / f"seed-{seed}"
         run([ORGANA, "phantom", "--out", folder, "--seed", seed], env)
@@ -258,7 +299,15 @@ def score(predictor, model: dict, cases: Path, env: dict) -> dict[str, list[floa
         predicted = sitk.GetArrayFromImage(sitk.ReadImage(str(prediction)))
         for index, label in enumerate(model["labels"], start=1):
             scores[label].append(dice(truth == PHANTOM_LABELS[label], predicted == index))
-    return scores
+            if label in centrelines:
+                centrelines[label].append(cl_dice(truth == PHANTOM_LABELS[label], predicted == index))
+    return scores, centrelines
+
+
+def plans_spacing(model: dict, model_folder: Path) -> list[float]:
+    """The spacing (mm, z y x) of the model's configuration in its plans.json."""
+    plans = json.loads((model_folder / "plans.json").read_text())
+    return plans["configurations"][model["configuration"]]["spacing"]
 
 
 def training_record(model: dict, model_folder: Path, previous: dict | None) -> dict:
@@ -271,6 +320,7 @@ def training_record(model: dict, model_folder: Path, previous: dict | None) -> d
     stamps = checkpoint["logging"]
     stage = {"trainer": checkpoint["trainer_name"], "epochs": checkpoint["current_epoch"],
              "iterations_per_epoch": model["iterations"], "cases": model["cases"],
+             "spacing": plans_spacing(model, model_folder),
              "wall_s": round(stamps["epoch_end_timestamps"][-1] - stamps["epoch_start_timestamps"][0])}
     if previous is not None:  # continued from the bundled weights: earlier stages first
         stages = previous.get("stages") or [{k: previous[k] for k in ("trainer", "epochs", "iterations_per_epoch",
@@ -320,12 +370,14 @@ Re-create (from the repository root; a venv with requirements-models.txt; CPU; 1
     python tools/models/train_models.py [--only vessels,ureter]
 
 Models whose table row shows several stages (`A x 50 + B x 50`) were trained from scratch for the first and then
-continued from the bundled weights for each further stage, on the same 24 phantoms (the preview's last three stages:
-64, `--cases 64`, seeds 1000-1063) and with the bundled plans, each stage with a fresh AdamW and poly schedule
-(`evaluation.json` lists the stages with their trainers, training phantoms and wall times).
+continued from the bundled weights for each further stage, on the same 24 phantoms (the preview's last four stages:
+64, `--cases 64`, seeds 1000-1063) and with the bundled plans (for the preview's last stage with the spacing changed
+to 4 mm, below), each stage with a fresh AdamW and poly schedule (`evaluation.json` lists the stages with their
+trainers, training phantoms, spacing and wall times).
 The continued stages, and the two models trained last, were run as follows on a 2-core machine. Before the preview's
 64-phantom stages, two or three trainings ran at once (90-140 s per epoch of 50 iterations for the 3-D models, 40-55 s
-for the 2-D one); those three ran alone on two threads (about 53 s per epoch) and are shown in full. Of the six before them,
+for the 2-D one); those four ran on two threads, alone or beside a niced evaluation (53-63 s per epoch), and are
+shown in full. Of the six before them,
 all but the first preview stage also ran with `--reuse-preprocessed --work DIR`, DIR holding that model's
 preprocessed dataset from its previous stage:
 
@@ -349,6 +401,8 @@ preprocessed dataset from its previous stage:
         --epochs 30 --cases 64 --threads 2 --trainer nnUNetTrainerOrganaNoDAFgHalf --only preview
     python tools/models/train_models.py --continue --reuse-preprocessed --work /tmp/organa-models-preview64 \\
         --epochs 25 --cases 64 --threads 2 --trainer nnUNetTrainerOrganaNoDAFgHalfTumorCE --only preview
+    python tools/models/train_models.py --continue --work /tmp/organa-models-preview4 --epochs 40 --cases 64 \\
+        --threads 2 --trainer nnUNetTrainerOrganaNoDAFgHalfTumorCE --only preview    # at 4 mm (MODELS' spacing)
 
 After its first two stages the ureter model found 82-93 % of the ureter on the unseen phantoms, but 70-76 % of
 what it marked lay in 60-80 spots away from the ureters: every training patch of `nnUNetTrainerOrganaNoDAFg` is
@@ -361,27 +415,29 @@ stayed near 0 for 4 epochs, then rose to 0.79 after 30 epochs, 0.80 and 0.82 aft
 `kidney-tumor` gained little from its third stage (held-out tumour 0.932 -> 0.930, but in the whole job
 0.892 -> 0.935 on seed 9001, below).
 
-**The preview at 5 mm.** Its first 13 epochs (`nnUNetTrainerOrganaNoDA`, random patches) never marked a tumour or
-ureter voxel; two stages of 20 epochs with half the patches on foreground (`nnUNetTrainerOrganaNoDAFgHalf`, whose
-foreground pick is uniform over the classes present) brought tumour 0.00 -> 0.49 -> 0.52 and ureter 0.00 -> 0.40
--> 0.42. Its validation Dice then stalled while the training loss kept falling on 19 training phantoms, so the next
-two stages (40 and 30 epochs) trained on 64 phantoms (51 in fold 0's training split): tumour 0.52 -> 0.63 -> 0.64
-(per seed 0.91 / 0.08 / 0.91), ureter 0.42 -> 0.46 -> 0.46. The last stage, 25 epochs of
-`nnUNetTrainerOrganaNoDAFgHalfTumorCE` (the tumour's cross-entropy weighted 4x), brought tumour 0.64 -> 0.69 (per
-seed 0.93 / 0.22 / 0.93) and ureter 0.46 -> 0.48, with kidney 0.95, artery 0.91 and vein 0.90 unchanged.
+**The preview, first at 5 mm.** Its first 13 epochs (`nnUNetTrainerOrganaNoDA`, random patches) never marked a
+tumour or ureter voxel; two stages of 20 epochs with half the patches on foreground (`nnUNetTrainerOrganaNoDAFgHalf`,
+whose foreground pick is uniform over the classes present) brought tumour 0.00 -> 0.49 -> 0.52 and ureter 0.00 ->
+0.40 -> 0.42. Its validation Dice then stalled while the training loss kept falling on 19 training phantoms, so the
+next two stages (40 and 30 epochs) trained on 64 phantoms (51 in fold 0's training split): tumour 0.52 -> 0.63 ->
+0.64, ureter 0.42 -> 0.46 -> 0.46; then 25 epochs of `nnUNetTrainerOrganaNoDAFgHalfTumorCE` (the tumour's
+cross-entropy weighted 4x): tumour 0.69 (per seed 0.93 / 0.22 / 0.93: seed 9002's 3 mL tumour mostly missed),
+ureter 0.48, ureter centreline Dice 0.29.
 
-Part of the gap is the grid. A perfect segmentation at the preview's grid, resampled to the 1.5 x 1.5 x 2.5 mm
-evaluation phantom, scores at most (seeds 9001 / 9002 / 9003) ureter 0.54 / 0.63 / 0.61, tumour 0.91 / 0.89 /
-0.95, kidney 0.94 / 0.95 / 0.93, artery 0.90 / 0.90 / 0.91, vein 0.91 / 0.89 / 0.91 (`python
-tools/models/resampling_cap.py --seed S --fine 77,77,60:4.987,4.987,5 --coarse 256,256,120:1.5,1.5,2.5`). A 3-6 mm
-ureter is about one voxel wide at 5 mm; even at 4 mm, the finest grid allowed for the preview, a perfect ureter
-scores at most 0.74 / 0.73 / 0.71 (`--fine 96,96,75:4,4,4`). So the preview's ureter cannot reach 0.8 at any grid
-allowed for it; at 5 mm it reaches about 80 % of its ceiling (0.48 of 0.59). The tumour is at its ceiling on seeds
-9001 and 9003, but the preview misses most of seed 9002's 3 mL tumour, about 25 voxels at 5 mm (Dice 0.22: of its
-561 voxels at 1.5 x 1.5 x 2.5 mm, 350 are predicted background, 141 kidney and 70 tumour). It finds some small
-tumours and not others: of the three 2 mL tumours in its validation split, two at Dice 0.57 and 0.74, one not at
-all. The full job does not depend on the preview's tumour or ureter: the preview only locates the kidneys, and the
-fine models segment tumour and ureter.
+**Then at 4 mm.** 5 mm is too coarse for the ureter: a perfect 3-6 mm ureter resampled to 5 mm and back to the
+evaluation grid breaks into pieces (centreline Dice at most 0.59 / 0.67 / 0.63 on seeds 9001 / 9002 / 9003, Dice at
+most 0.54 / 0.63 / 0.61), and nnU-Net's training targets at 5 mm are broken the same way: the 5 mm preview marked
+the ureter near the renal pelves and hardly below them. At 4 mm, the finest grid the issue allows for the preview,
+the ceilings are centreline Dice 0.92 / 0.99 / 0.88 and Dice 0.74 / 0.73 / 0.71 (`python
+tools/models/resampling_cap.py --seed S --fine 96,96,75:4,4,4 --coarse 256,256,120:1.5,1.5,2.5`; at 5 mm `--fine
+77,77,60:4.987,4.987,5`). So `MODELS` now plans the preview at 4 mm, and the last stage continued from the 5 mm
+weights at 4 mm: the bundled plans with only the spacing changed (`respace`: same network, same 56 x 80 x 64 patch,
+so every weight carries over), 40 epochs of `nnUNetTrainerOrganaNoDAFgHalfTumorCE` on the 64 phantoms. Held-out,
+5 mm -> 4 mm: kidney 0.954 -> 0.963, tumour 0.694 -> 0.826 (per seed 0.916 / 0.627 / 0.935; ceiling at 4 mm 0.92 /
+0.90 / 0.96), artery 0.911 -> 0.931, vein 0.900 -> 0.938, ureter 0.483 -> 0.673 (0.669 / 0.656 / 0.694, about 92 %
+of its Dice ceiling), ureter centreline Dice 0.29 -> 0.68. The ureter stays under 0.8 in Dice because no 4 mm
+segmentation can reach it on the 1.5 mm evaluation grid. The full job does not depend on the preview's tumour or
+ureter: the preview only locates the kidneys, and the fine models segment tumour and ureter.
 
 **What resampling costs on a coarser grid.** A perfect segmentation made at a model's own grid and resampled to
 a coarser one (trilinear on the mask, threshold 0.5) already loses Dice: `python tools/models/resampling_cap.py`
@@ -407,17 +463,31 @@ sliding-window tiles fall elsewhere, and the less-trained network depended more 
 
 `evaluation.json` in each folder holds the Dice per structure of `nnUNetPredictor` (fold 0, mirroring off,
 tile step 0.5, Gaussian weighting) on three phantoms never seen in training (seeds 9001-9003, default phantom
-size and spacing) against the phantom's ground truth. This file is regenerated from those by
+size and spacing) against the phantom's ground truth, and for the tubes (artery, vein, ureter) also their
+centreline Dice (clDice, Shit et al. 2021: the harmonic mean of how much of the true tube's skeleton the prediction
+covers and how much of the prediction's skeleton lies in the true tube). Volume Dice of a tube a few voxels wide is
+mostly its boundary; clDice says whether the tube is there along its length. This file is regenerated from those by
 `python tools/models/train_models.py --readme-only`.
 
 """
 
 
+def stage_note(stage: dict, model: dict, config: dict) -> str:
+    """What sets a training stage apart in the README table: other training phantoms, another spacing."""
+    notes = []
+    if stage.get("cases", model.get("cases")) != model.get("cases"):
+        notes.append(f"{stage['cases']} phantoms")
+    if stage.get("spacing", config["spacing"]) != config["spacing"]:
+        notes.append(f"at {' x '.join(f'{v:g}' for v in stage['spacing'])} mm")
+    return f" ({', '.join(notes)})" if notes else ""
+
+
 def write_readme(models_root: Path) -> None:
     """models/README.md: the fixed text above and one table row per model folder."""
     rows = ["| model | configuration | spacing (mm, z y x) | patch | features | trainer | epochs x iterations | "
-            "training wall time | checkpoint | Dice per structure (mean of 3 unseen phantoms) |",
-            "|---|---|---|---|---|---|---|---:|---:|---|"]
+            "training wall time | checkpoint | Dice per structure (mean of 3 unseen phantoms) | "
+            "centreline Dice per tube (mean of 3) |",
+            "|---|---|---|---|---|---|---|---:|---:|---|---|"]
     planned = {m["name"]: m for m in MODELS}
     for folder in sorted(p for p in models_root.iterdir() if (p / "plans.json").exists()):
         model = planned.get(folder.name, {})
@@ -427,19 +497,19 @@ def write_readme(models_root: Path) -> None:
         evaluation = json.loads((folder / "evaluation.json").read_text()) if (folder / "evaluation.json").exists() else {}
         dice = ", ".join(f"{k} {v:.3f}" + (" (weak: < 0.8)" if v < 0.8 else "")
                          for k, v in evaluation.get("mean_dice", {}).items()) or "not evaluated"
+        centreline = ", ".join(f"{k} {v:.3f}" for k, v in evaluation.get("mean_cl_dice", {}).items()) or "-"
         size = (folder / "fold_0" / "checkpoint_final.pth").stat().st_size / 1e6
         trained = evaluation.get("training", {})
         stages = trained.get("stages") or [trained]
         schedule = " + ".join(f"{s.get('epochs', '?')} x {s.get('iterations_per_epoch', '?')}" +
-                              (f" ({s['cases']} phantoms)" if s.get("cases", model.get("cases")) != model.get("cases")
-                               else "") for s in stages)
+                              stage_note(s, model, config) for s in stages)
         wall = f"{trained['wall_s'] / 60:.0f} min" if "wall_s" in trained else "?"
         names = list(dict.fromkeys(s.get("trainer", trained.get("trainer", "?")) for s in stages))
         trainers = " then ".join(f"`{name}`" for name in names)
         rows.append(f"| `{folder.name}` | {model.get('configuration', '?')} | "
                     f"{' x '.join(f'{v:g}' for v in config['spacing'])} | {' x '.join(map(str, config['patch_size']))} | "
                     f"{features[0]}-{features[-1]} | {trainers} | {schedule} | {wall} | "
-                    f"{size:.1f} MB | {dice} |")
+                    f"{size:.1f} MB | {dice} | {centreline} |")
     (models_root / "README.md").write_text(README_HEAD + "\n".join(rows) + "\n")
 
 
