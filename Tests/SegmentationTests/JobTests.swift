@@ -103,12 +103,17 @@ import VolumeCore
     /// and a coarser grid are measured by tools/models/merged_dice.py (models/README.md).
     static let mergedDiceFloor = 0.9
 
+    /// The lowest accepted share of each thin tube's axis (renal arteries and veins, ureters) that the merged map
+    /// labels as that tube: volume Dice hides a missing renal artery (a `vessels` model that found the aorta,
+    /// the IVC and the iliacs but neither renal artery nor vein scored artery Dice 0.95).
+    static let axisCoverageFloor = 0.8
+
     /// Issue 6's acceptance on the whole unseen phantom: every structure, the preview as kidney locator,
     /// mirroring off. The merged label map's Dice per structure against the phantom's truth
-    /// (≥ `mergedDiceFloor`); every voxel of a structure's mask is labelled in the merged map (by it or by a
-    /// structure of higher priority) and the mask holds at least the merged map's voxels of it; the fat
-    /// candidate is the HU window of the CT; the kidney box holds the true kidneys; the preview is announced
-    /// before any final mask.
+    /// (≥ `mergedDiceFloor`) and its coverage of each thin tube's axis (≥ `axisCoverageFloor`); every voxel of a
+    /// structure's mask is labelled in the merged map (by it or by a structure of higher priority) and the mask
+    /// holds at least the merged map's voxels of it; the fat candidate is the HU window of the CT; the kidney box
+    /// holds the true kidneys; the preview is announced before any final mask.
     @Test func wholePhantomMergedLabelMap() throws {
         let phantom = try Self.nativePhantom.get()
         let (plan, result, events) = try Self.run(
@@ -140,6 +145,14 @@ import VolumeCore
                 }
             }
             #expect(inMask >= ours, "\(structure): the mask holds fewer voxels than the merged map")
+        }
+        for axis in phantom.anatomy.centrelines {
+            let coverage = AxisCoverage(
+                axis: axis.samples(step: 1), value: axis.label.rawValue, segmentation: result.labels,
+                truth: phantom.labels)
+            print("merged axis coverage, \(axis.side) \(axis.label): \(coverage)")
+            #expect(coverage.inTruth >= 20, "\(axis.side) \(axis.label): \(coverage)")
+            #expect(coverage.fraction >= Self.axisCoverageFloor, "\(axis.side) \(axis.label): \(coverage)")
         }
         let window = plan.options.fatWindow
         #expect(result.fatCandidate.voxels.elements == phantom.ct.voxels.elements.map { window.contains($0) ? 1 : 0 })
