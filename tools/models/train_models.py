@@ -252,8 +252,9 @@ def cl_dice(expected, found) -> float:
 
     if not expected.any() and not found.any():
         return 1.0
-    covered = (skeletonize(expected) & found).sum() / max(skeletonize(expected).sum(), 1)
-    inside = (skeletonize(found) & expected).sum() / max(skeletonize(found).sum(), 1)
+    truth_axis, found_axis = skeletonize(expected), skeletonize(found)
+    covered = (truth_axis & found).sum() / max(truth_axis.sum(), 1)
+    inside = (found_axis & expected).sum() / max(found_axis.sum(), 1)
     return float(2 * covered * inside / (covered + inside)) if covered + inside else 0.0
 
 
