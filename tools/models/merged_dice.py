@@ -39,8 +39,9 @@ def score(organa, scratch, seed, size, spacing, extra):
     subprocess.run([organa, "run", phantom / "ct.nii.gz", "--out", run, "--segment-only", "--no-mirroring", *extra],
                    check=True, capture_output=True, cwd=ROOT)
     merged, truth = labels(run / "labels.nii.gz"), labels(phantom / "labels.nii.gz")
-    scores = {name: dice(merged == value, truth == value) for name, value in STRUCTURES.items()}
-    return scores | {f"{name} clDice": cl_dice(truth == STRUCTURES[name], merged == STRUCTURES[name]) for name in TUBES}
+    masks = {name: (truth == value, merged == value) for name, value in STRUCTURES.items()}
+    return ({name: dice(*pair) for name, pair in masks.items()} |
+            {f"{name} clDice": cl_dice(*masks[name]) for name in TUBES})
 
 
 def main():

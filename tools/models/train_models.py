@@ -299,9 +299,10 @@ def score(predictor, model: dict, cases: Path, env: dict) -> tuple[dict[str, lis
         truth = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "labels.nii.gz")))
         predicted = sitk.GetArrayFromImage(sitk.ReadImage(str(prediction)))
         for index, label in enumerate(model["labels"], start=1):
-            scores[label].append(dice(truth == PHANTOM_LABELS[label], predicted == index))
+            expected, found = truth == PHANTOM_LABELS[label], predicted == index
+            scores[label].append(dice(expected, found))
             if label in centrelines:
-                centrelines[label].append(cl_dice(truth == PHANTOM_LABELS[label], predicted == index))
+                centrelines[label].append(cl_dice(expected, found))
     return scores, centrelines
 
 
